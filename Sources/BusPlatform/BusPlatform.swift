@@ -1,0 +1,1 @@
+// BusPlatform: Linux I/O (descriptors, sockets, epoll, timers, memfd).
