@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds and runs one libFuzzer target over the DBusWire sources.
+#
+#   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
+#
+# TARGET names a file Fuzz/TARGET.swift that defines
+# `@_cdecl("LLVMFuzzerTestOneInput")`. It is compiled in one module with every file of
+# Sources/DBusWire (so it may use internal API), with -sanitize=fuzzer,address.
+# Seeds come from Fuzz/seeds/TARGET/ when present; new inputs go to fuzz/corpus-work/TARGET,
+# crashes to fuzz/out/TARGET. The linker's "Cannot export local symbol" warnings are harmless.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?usage: scripts/fuzz.sh TARGET [SECONDS] [libFuzzer flags...]}
+seconds=${2:-60}
+shift $(( $# >= 2 ? 2 : 1 ))
+
+src="Fuzz/$target.swift"
+[ -f "$src" ] || { echo "no fuzz target $src (have: $(ls Fuzz/*.swift | xargs -n1 basename | sed 's/.swift//' | tr '\n' ' '))" >&2; exit 2; }
+
+bin="fuzz/out/$target/$target"
+work="fuzz/corpus-work/$target"
+mkdir -p "fuzz/out/$target" "$work"
+mapfile -t wire < <(find Sources/DBusWire -name '*.swift' | sort)
+swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name DBusWireFuzz \
+  "${wire[@]}" "$src" -o "$bin" 2> >(grep -v "Cannot export local symbol" >&2)
+
+corpora=("$work")
+[ -d "Fuzz/seeds/$target" ] && corpora+=("Fuzz/seeds/$target")
+exec "$bin" -max_total_time="$seconds" -artifact_prefix="fuzz/out/$target/" -print_final_stats=1 "$@" "${corpora[@]}"
