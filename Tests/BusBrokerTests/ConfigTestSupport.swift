@@ -2,6 +2,9 @@
 //
 // An in-memory file system and helpers so config tests read like the files they load.
 
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import BusBroker
 
 /// Serves files from a dictionary; directories are the prefixes of its paths.
@@ -12,7 +15,7 @@ struct MemoryFileSystem: ConfigFileSystem {
 
     func read(_ path: String) -> ConfigFileRead {
         if let errno = unreadable[path] { return .failed(errno: errno) }
-        guard let text = files[path] else { return .notFound }
+        guard let text = files[canonical(path)] else { return .notFound }
         return .contents(Array(text.utf8))
     }
 
@@ -70,4 +73,21 @@ func rules(_ body: String) throws(ConfigError) -> [PolicyRule.Kind] {
 
 func ruleError(_ body: String) -> ConfigError.Reason? {
     errorOfBody("<policy context=\"default\">\(body)</policy>")?.reason
+}
+
+/// Writes `bytes` to a new file under /tmp and returns its path; the caller unlinks it.
+func temporaryFile(_ bytes: [UInt8]) -> String {
+    var template = Array("/tmp/swiftbus-config-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    precondition(fd >= 0, "mkstemp failed")
+    bytes.withUnsafeBytes { raw in
+        var done = 0
+        while done < raw.count {
+            let n = write(fd, raw.baseAddress! + done, raw.count - done)
+            precondition(n > 0, "write failed")
+            done += n
+        }
+    }
+    close(fd)
+    return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
