@@ -78,12 +78,13 @@ public struct ReplyTracker: Sendable {
 
     // MARK: - Disconnects and timeouts
 
-    /// Forgets the calls `callee` will never answer and returns them, oldest first (the
-    /// order of dbus-daemon's pending-reply list), so the broker sends each caller
-    /// `NoReply` with `NoReplyReason.calleeDisconnected` at once.
+    /// Forgets the calls `callee` will never answer and returns them, newest first, so the
+    /// broker sends each caller `NoReply` with `NoReplyReason.calleeDisconnected` at once.
+    /// Newest first is dbus-daemon's order: its pending-reply list is built by prepending
+    /// (bus/expirelist.c) and walked from the front; observed on 1.14.10 with two calls.
     public mutating func calleeDisconnected(_ callee: PeerID) -> [PendingReply] {
         guard let keys = keysByCallee[callee] else { return [] }
-        return keys.sorted { $0.value < $1.value }.map { key, _ in take(key) }
+        return keys.sorted { $0.value > $1.value }.map { key, _ in take(key) }
     }
 
     /// Forgets the calls `caller` made: nobody is left to receive their replies.
