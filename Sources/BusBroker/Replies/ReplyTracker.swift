@@ -27,7 +27,10 @@ public struct ReplyTracker: Sendable {
     private var nextSequence: UInt64 = 0
 
     /// Below this many heap entries, stale ones are not worth a rebuild.
-    private static let heapCompactionFloor = 64
+    static let heapCompactionFloor = 64
+
+    /// Heap entries, answered calls not yet dropped included (for tests of the bound).
+    var deadlineHeapSize: Int { deadlines.count }
 
     public init(maxPendingRepliesPerPeer: Int = ReplyLimits.sessionMaxPendingRepliesPerPeer) {
         self.maxPendingRepliesPerPeer = maxPendingRepliesPerPeer
