@@ -109,6 +109,17 @@ private let name = "com.example.Name"
         #expect(names.queuedOwners(of: name) == [c, b])
     }
 
+    /// Observed on dbus-daemon 1.14.10: a queued peer asking REPLACE_EXISTING of an owner
+    /// that does not allow it stays queued but moves to the front of the queue.
+    @Test func queuedPeerAskingReplaceOfUnreplaceableOwnerJumpsTheQueue() throws {
+        var names = registry()
+        _ = try names.requestName(name, by: a, flags: [])
+        _ = try names.requestName(name, by: b, flags: [])
+        _ = try names.requestName(name, by: c, flags: [])
+        #expect(try names.requestName(name, by: c, flags: [.replaceExisting]) == NameOutcome(reply: .inQueue, events: []))
+        #expect(names.queuedOwners(of: name) == [a, c, b])
+    }
+
     @Test func queuedPeerReplacingMovesFromTheBackToOwner() throws {
         var names = registry()
         _ = try names.requestName(name, by: a, flags: [.allowReplacement])

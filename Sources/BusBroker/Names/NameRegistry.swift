@@ -55,7 +55,7 @@ public struct NameRegistry: Sendable {
         guard let held = holdings[peer] else { return [] }
         var events: [NameEvent] = []
         for (name, _) in held.entries.sorted(by: { $0.value > $1.value }) {
-            events += removeOwner(peer, of: name)
+            if let slot = queues.index(forKey: name) { events += removeOwner(peer, at: slot) }
         }
         if held.hasUniqueName {
             let name = peer.uniqueName
@@ -78,7 +78,8 @@ public struct NameRegistry: Sendable {
         // Checked before looking at the name, so even a re-request by the owner fails at the limit.
         if nameCount(of: peer) >= maxNamesPerPeer { throw .quotaExceeded(peer: peer, limit: maxNamesPerPeer) }
 
-        guard let primary = queues[name]?.head else {
+        // One hash of the name per request: the queue is reached through its index from here on.
+        guard let slot = queues.index(forKey: name), let primary = queues.values[slot].head else {
             queues[name] = OwnerQueue(owner: peer, flags: flags)
             enter(peer, into: name)
             let events: [NameEvent] = [
@@ -88,27 +89,27 @@ public struct NameRegistry: Sendable {
             return NameOutcome(reply: .primaryOwner, events: events)
         }
         if primary == peer {
-            queues[name]?.setFlags(flags, of: peer)
+            queues.values[slot].setFlags(flags, of: peer)
             return NameOutcome(reply: .alreadyOwner, events: [])
         }
-        let primaryFlags = queues[name]?.flags(of: primary) ?? []
+        let primaryFlags = queues.values[slot].flags(of: primary) ?? []
         let replaces = flags.contains(.replaceExisting) && primaryFlags.contains(.allowReplacement)
         if !replaces {
             if flags.contains(.doNotQueue) {
                 // A peer that will not queue leaves the queue it was already in.
-                if queues[name]?.contains(peer) == true { queues[name]?.remove(peer); leave(peer, from: name) }
+                if queues.values[slot].contains(peer) { queues.values[slot].remove(peer); leave(peer, from: name) }
                 return NameOutcome(reply: .exists, events: [])
             }
-            enqueue(peer, for: name, flags: flags)
+            enqueue(peer, at: slot, flags: flags)
             return NameOutcome(reply: .inQueue, events: [])
         }
         // The new owner goes second in line, then the old one steps down: dbus-daemon does the
         // same, so the signals are those of an ordinary hand-over to the next in line.
-        enqueue(peer, for: name, flags: flags)
+        enqueue(peer, at: slot, flags: flags)
         if primaryFlags.contains(.doNotQueue) {
-            return NameOutcome(reply: .primaryOwner, events: removeOwner(primary, of: name))
+            return NameOutcome(reply: .primaryOwner, events: removeOwner(primary, at: slot))
         }
-        queues[name]?.moveBehindHead(primary, flags: primaryFlags)
+        queues.values[slot].moveBehindHead(primary, flags: primaryFlags)
         return NameOutcome(reply: .primaryOwner, events: handOver(name, from: primary, to: peer))
     }
 
@@ -118,9 +119,9 @@ public struct NameRegistry: Sendable {
     ) throws(NameRegistryError) -> NameOutcome<ReleaseNameResult> {
         if name.utf8.first == UInt8(ascii: ":") { throw .releasedUniqueName(name) }
         if name == NameLimits.busName { throw .releasedBusName }
-        guard let queue = queues[name] else { return NameOutcome(reply: .nonExistent, events: []) }
-        guard queue.contains(peer) else { return NameOutcome(reply: .notOwner, events: []) }
-        return NameOutcome(reply: .released, events: removeOwner(peer, of: name))
+        guard let slot = queues.index(forKey: name) else { return NameOutcome(reply: .nonExistent, events: []) }
+        guard queues.values[slot].contains(peer) else { return NameOutcome(reply: .notOwner, events: []) }
+        return NameOutcome(reply: .released, events: removeOwner(peer, at: slot))
     }
 
     // MARK: - Queries
@@ -147,28 +148,30 @@ public struct NameRegistry: Sendable {
 
     // MARK: - Queue changes
 
-    /// Adds `peer` to the queue of `name` the way dbus-daemon's `bus_service_add_owner`
+    /// Adds `peer` to the queue at `slot` the way dbus-daemon's `bus_service_add_owner`
     /// does: with `replaceExisting` it goes (or moves) right behind the owner, otherwise to
     /// the end; either way its flags become those of this request.
-    private mutating func enqueue(_ peer: PeerID, for name: String, flags: RequestNameFlags) {
-        let isNew = queues[name]?.contains(peer) == false
+    private mutating func enqueue(_ peer: PeerID, at slot: Dictionary<String, OwnerQueue>.Index, flags: RequestNameFlags) {
+        let isNew = !queues.values[slot].contains(peer)
         if flags.contains(.replaceExisting) {
-            queues[name]?.moveBehindHead(peer, flags: flags)
+            queues.values[slot].moveBehindHead(peer, flags: flags)
         } else if isNew {
-            queues[name]?.append(peer, flags: flags)
+            queues.values[slot].append(peer, flags: flags)
         } else {
-            queues[name]?.setFlags(flags, of: peer)
+            queues.values[slot].setFlags(flags, of: peer)
         }
-        if isNew { enter(peer, into: name) }
+        if isNew { enter(peer, into: queues.keys[slot]) }
     }
 
-    /// Takes `peer` out of the queue of `name`; if it owned the name, the next in line gets
-    /// it (bus/services.c `bus_service_remove_owner`).
-    private mutating func removeOwner(_ peer: PeerID, of name: String) -> [NameEvent] {
-        guard let queue = queues[name], queue.contains(peer) else { return [] }
-        let events = queue.head == peer ? handOver(name, from: peer, to: queue.second) : []
-        queues[name]?.remove(peer)
-        if queues[name]?.isEmpty == true { queues[name] = nil }
+    /// Takes `peer` out of the queue at `slot`; if it owned the name, the next in line gets
+    /// it (bus/services.c `bus_service_remove_owner`). The index is spent afterwards.
+    private mutating func removeOwner(_ peer: PeerID, at slot: Dictionary<String, OwnerQueue>.Index) -> [NameEvent] {
+        let name = queues.keys[slot]
+        guard queues.values[slot].contains(peer) else { return [] }
+        let head = queues.values[slot].head
+        let events = head == peer ? handOver(name, from: peer, to: queues.values[slot].second) : []
+        queues.values[slot].remove(peer)
+        if queues.values[slot].isEmpty { queues.remove(at: slot) }
         leave(peer, from: name)
         return events
     }
