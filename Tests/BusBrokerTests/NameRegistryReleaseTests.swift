@@ -145,6 +145,12 @@ private let name = "com.example.Name"
         #expect(names.owner(of: "org.freedesktop.DBus") == nil)
     }
 
+    @Test func reservationCanBeCheckedAheadOfPolicy() {
+        #expect(NameRegistry.reservationError(requesting: "org.freedesktop.DBus", by: a) == .requestedBusName(peer: a))
+        #expect(NameRegistry.reservationError(requesting: ":1.2", by: a) == .requestedUniqueName(":1.2"))
+        #expect(NameRegistry.reservationError(requesting: "org.freedesktop.DBus.Sub", by: a) == nil)
+    }
+
     // MARK: - Quota
 
     /// Observed on dbus-daemon 1.14.10 with max_names_per_connection=3: unique name, one

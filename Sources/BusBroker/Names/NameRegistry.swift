@@ -73,8 +73,7 @@ public struct NameRegistry: Sendable {
     public mutating func requestName(
         _ name: String, by peer: PeerID, flags: RequestNameFlags
     ) throws(NameRegistryError) -> NameOutcome<RequestNameResult> {
-        if name.utf8.first == UInt8(ascii: ":") { throw .requestedUniqueName(name) }
-        if name == NameLimits.busName { throw .requestedBusName(peer: peer) }
+        if let refusal = Self.reservationError(requesting: name, by: peer) { throw refusal }
         // Checked before looking at the name, so even a re-request by the owner fails at the limit.
         if nameCount(of: peer) >= maxNamesPerPeer { throw .quotaExceeded(peer: peer, limit: maxNamesPerPeer) }
 
@@ -111,6 +110,15 @@ public struct NameRegistry: Sendable {
         }
         queues.values[slot].moveBehindHead(primary, flags: primaryFlags)
         return NameOutcome(reply: .primaryOwner, events: handOver(name, from: primary, to: peer))
+    }
+
+    /// Why `peer` may never own `name`, or nil. dbus-daemon checks this before its
+    /// ownership policy and the policy before the quota, so a driver that applies policy
+    /// calls this first, then the policy, then `requestName` (which repeats this check).
+    public static func reservationError(requesting name: String, by peer: PeerID) -> NameRegistryError? {
+        if name.utf8.first == UInt8(ascii: ":") { return .requestedUniqueName(name) }
+        if name == NameLimits.busName { return .requestedBusName(peer: peer) }
+        return nil
     }
 
     /// `ReleaseName`: leaves the name's queue, handing the name on if `peer` owned it.
