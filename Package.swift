@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "CSwiftBusShims"),
         .target(name: "DBusWire", swiftSettings: strict),
         .target(name: "BusPlatform", dependencies: ["CSwiftBusShims"], swiftSettings: strict),
-        .target(name: "BusBroker", dependencies: ["DBusWire"], swiftSettings: strict),
+        .target(name: "BusBroker", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
         .executableTarget(name: "swiftbusd", dependencies: ["DBusWire", "BusPlatform", "BusBroker"], swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform"], swiftSettings: strict),
