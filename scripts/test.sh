@@ -9,5 +9,6 @@ cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
 # Tests that start real buses find the Python tools here (dbus-fast, python-dbusmock).
 export PATH=$PWD/.venv/bin:$PATH
+scripts/check-bus-helpers.sh
 swift build --build-tests
 swift test --skip-build
