@@ -1,4 +1,4 @@
-// Wire Vector Tests: our decoder and encoder against bytes from GDBus and dbus-fast.
+// Wire Vector Tests: our decoder and encoder against bytes from GDBus, libdbus and dbus-fast.
 import DBusWire
 import Foundation
 import Testing
@@ -27,7 +27,7 @@ enum WireVectorFile {
     static let result: Result<[WireVector], VectorFileError> = load()
     static var vectors: [WireVector] { (try? result.get()) ?? [] }
     /// Fewer than this means the file was truncated or the generator lost a producer.
-    static let minimumVectorCount = 80
+    static let minimumVectorCount = 100
 
     static func load() -> Result<[WireVector], VectorFileError> {
         guard let url = Bundle.module.url(forResource: "vectors", withExtension: "json", subdirectory: "Vectors")
@@ -189,7 +189,7 @@ enum TypedJSON {
 
 /// The header fields of an encoded message, cut apart without interpreting them through
 /// our decoder: each from its 8-aligned start to the end of its value (padding excluded).
-/// Lets a GDBus vector, whose fields come in hash-table order, be compared field by field.
+/// Lets a GDBus or libdbus vector, whose fields are not in ascending order, be compared field by field.
 struct HeaderFieldChunks: Equatable, CustomStringConvertible {
     var fixedHeader: [UInt8]
     var fields: [UInt8: [UInt8]]
@@ -253,15 +253,16 @@ struct HeaderFieldChunks: Equatable, CustomStringConvertible {
     var description: String { "fixed \(fixedHeader), fields \(fields.keys.sorted()), body \(body.count) bytes" }
 }
 
-@Suite("Wire vectors from GDBus and dbus-fast")
+@Suite("Wire vectors from GDBus, libdbus and dbus-fast")
 struct WireVectorTests {
-    @Test("vectors.json loads, with both byte orders and both producers")
+    @Test("vectors.json loads, with both byte orders and every producer")
     func vectorsLoad() throws {
         let vectors = try WireVectorFile.result.get()
         #expect(vectors.count >= WireVectorFile.minimumVectorCount)
         #expect(vectors.contains { $0.expected.byteOrder == .big })
         #expect(vectors.contains { $0.producer.hasPrefix("gdbus") })
         #expect(vectors.contains { $0.producer.hasPrefix("dbus-fast") })
+        #expect(vectors.contains { $0.producer.hasPrefix("libdbus") })
     }
 
     @Test("our decoder reads each vector as the producer meant it", arguments: WireVectorFile.vectors)

@@ -348,6 +348,131 @@ def fast_can_express(spec):
     return "sender" not in spec["fields"]
 
 
+# ---- libdbus (the reference implementation, through ctypes) ---------------------------------
+
+class LibDBus:
+    """The few libdbus calls needed to build and marshal a message (little-endian only:
+    libdbus writes host order)."""
+    # sizeof(DBusMessageIter) is 72 on 64-bit Linux; room to spare costs nothing here.
+    ITER_SIZE = 256
+    TYPE_CODES = {"struct": ord("r"), "dict_entry": ord("e")}
+
+    def __init__(self):
+        import ctypes
+        self.c = ctypes
+        self.lib = ctypes.CDLL("libdbus-1.so.3")
+        major, minor, micro = ctypes.c_int(), ctypes.c_int(), ctypes.c_int()
+        self.lib.dbus_get_version(ctypes.byref(major), ctypes.byref(minor), ctypes.byref(micro))
+        self.name = f"libdbus {major.value}.{minor.value}.{micro.value}"
+        for fn in ("dbus_message_new", "dbus_message_new_method_call", "dbus_message_new_signal"):
+            getattr(self.lib, fn).restype = ctypes.c_void_p
+        for fn in ("dbus_message_set_path", "dbus_message_set_interface", "dbus_message_set_member",
+                   "dbus_message_set_error_name", "dbus_message_set_destination",
+                   "dbus_message_set_sender"):
+            getattr(self.lib, fn).argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        for fn in ("dbus_message_set_serial", "dbus_message_set_reply_serial", "dbus_message_set_no_reply",
+                   "dbus_message_set_auto_start", "dbus_message_set_allow_interactive_authorization"):
+            getattr(self.lib, fn).argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+        self.lib.dbus_message_new_method_call.argtypes = [ctypes.c_char_p] * 4
+        self.lib.dbus_message_new_signal.argtypes = [ctypes.c_char_p] * 3
+        self.lib.dbus_message_iter_init_append.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.lib.dbus_message_iter_append_basic.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+        self.lib.dbus_message_iter_open_container.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p,
+                                                             ctypes.c_void_p]
+        self.lib.dbus_message_iter_close_container.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.lib.dbus_message_marshal.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        self.lib.dbus_message_unref.argtypes = [ctypes.c_void_p]
+        self.lib.dbus_free.argtypes = [ctypes.c_void_p]
+        self.lib.dbus_message_demarshal.restype = ctypes.c_void_p
+        self.lib.dbus_message_demarshal.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+
+    def blob(self, spec):
+        lib, f, c = self.lib, spec["fields"], self.c
+        enc = lambda s: s.encode() if s is not None else None  # noqa: E731
+        kind = spec["type"]
+        if kind == "method_call":
+            m = lib.dbus_message_new_method_call(enc(f.get("destination")), enc(f["path"]),
+                                                 enc(f.get("interface")), enc(f["member"]))
+        elif kind == "signal":
+            m = lib.dbus_message_new_signal(enc(f["path"]), enc(f["interface"]), enc(f["member"]))
+            if "destination" in f:
+                lib.dbus_message_set_destination(m, enc(f["destination"]))
+        else:
+            m = lib.dbus_message_new(list(TYPE_NAMES.values()).index(kind) + 1)
+            if "errorName" in f:
+                lib.dbus_message_set_error_name(m, enc(f["errorName"]))
+            lib.dbus_message_set_reply_serial(m, f["replySerial"])
+            if "destination" in f:
+                lib.dbus_message_set_destination(m, enc(f["destination"]))
+        if "sender" in f:
+            lib.dbus_message_set_sender(m, enc(f["sender"]))
+        lib.dbus_message_set_serial(m, spec["serial"])
+        lib.dbus_message_set_no_reply(m, bool(spec["flags"] & NO_REPLY_EXPECTED))
+        lib.dbus_message_set_auto_start(m, not spec["flags"] & NO_AUTO_START)
+        lib.dbus_message_set_allow_interactive_authorization(m, bool(spec["flags"] & ALLOW_INTERACTIVE_AUTHORIZATION))
+        it = c.create_string_buffer(self.ITER_SIZE)
+        lib.dbus_message_iter_init_append(m, it)
+        self.keep = []
+        for v in spec["body"]:
+            self.append(it, v["t"], v["v"])
+        data, length = c.c_void_p(), c.c_int()
+        if not lib.dbus_message_marshal(m, c.byref(data), c.byref(length)):
+            raise SystemExit(f"libdbus could not marshal {spec['name']}")
+        blob = c.string_at(data, length.value)
+        lib.dbus_free(data)
+        lib.dbus_message_unref(m)
+        if not lib.dbus_message_demarshal(blob, len(blob), None):
+            raise SystemExit(f"libdbus does not read back its own {spec['name']}")
+        return blob
+
+    def append(self, it, t, v):
+        c, lib = self.c, self.lib
+        scalars = {"y": c.c_uint8, "b": c.c_uint32, "n": c.c_int16, "q": c.c_uint16, "i": c.c_int32,
+                   "u": c.c_uint32, "x": c.c_int64, "t": c.c_uint64, "d": c.c_double}
+        if t in scalars:
+            value = scalars[t](float(v) if t == "d" else int(v))
+            lib.dbus_message_iter_append_basic(it, ord(t), c.byref(value))
+        elif t in "sog":
+            value = c.c_char_p(v.encode())
+            self.keep.append(value)
+            lib.dbus_message_iter_append_basic(it, ord(t), c.byref(value))
+        elif t == "h":
+            # libdbus takes a real fd, dups it, and writes the next index: the vectors list
+            # fds in index order from 0, so appending /dev/null for each index reproduces it.
+            fd = c.c_int(os.open("/dev/null", os.O_RDONLY))
+            lib.dbus_message_iter_append_basic(it, ord("h"), c.byref(fd))
+            os.close(fd.value)
+        else:
+            sub = c.create_string_buffer(self.ITER_SIZE)
+            if t == "v":
+                lib.dbus_message_iter_open_container(it, ord("v"), v["t"].encode(), sub)
+                self.append(sub, v["t"], v["v"])
+            elif t.startswith("a{"):
+                key_type, value_type = split_types(t[2:-1])
+                lib.dbus_message_iter_open_container(it, ord("a"), t[1:].encode(), sub)
+                for key, value in v:
+                    entry = c.create_string_buffer(self.ITER_SIZE)
+                    lib.dbus_message_iter_open_container(sub, self.TYPE_CODES["dict_entry"], None, entry)
+                    self.append(entry, key_type, key)
+                    self.append(entry, value_type, value)
+                    lib.dbus_message_iter_close_container(sub, entry)
+            elif t.startswith("a"):
+                lib.dbus_message_iter_open_container(it, ord("a"), t[1:].encode(), sub)
+                for e in v:
+                    self.append(sub, t[1:], e)
+            else:
+                lib.dbus_message_iter_open_container(it, self.TYPE_CODES["struct"], None, sub)
+                for mt, mv in zip(split_types(t[1:-1]), v):
+                    self.append(sub, mt, mv)
+            lib.dbus_message_iter_close_container(it, sub)
+
+
+def libdbus_can_express(spec):
+    # libdbus numbers fds in the order they are appended; a body that refers to an earlier
+    # index again (call_unix_fds' "ah" [1, 0]) cannot be built through its API.
+    return "unixFDs" not in spec["fields"]
+
+
 # ---- output ---------------------------------------------------------------------------------
 
 def header_field_order(blob):
@@ -387,6 +512,7 @@ def check(spec, decoded, producer):
 
 def main():
     out = []
+    libdbus = LibDBus()
     for spec in vectors():
         for order_name, order in (("little", Gio.DBusMessageByteOrder.LITTLE_ENDIAN),
                                   ("big", Gio.DBusMessageByteOrder.BIG_ENDIAN)):
@@ -397,6 +523,11 @@ def main():
             blob = fast_blob(spec)
             check(spec, fast_decode(blob, spec["fields"].get("unixFDs", 0)), DBUS_FAST)
             out.append(record(spec, DBUS_FAST, "little", blob))
+        if libdbus_can_express(spec):
+            blob = libdbus.blob(spec)
+            # libdbus has already re-read its blob (dbus_message_demarshal); GDBus says what it means.
+            check(spec, gdbus_decode(blob), libdbus.name)
+            out.append(record(spec, libdbus.name, "little", blob))
     json.dump({"generator": "Tests/DBusWireTests/Vectors/generate.py", "vectors": out},
               sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
