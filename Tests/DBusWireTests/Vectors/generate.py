@@ -30,7 +30,6 @@ import gi
 gi.require_version("Gio", "2.0")
 from gi.repository import Gio, GLib  # noqa: E402
 
-import dbus_fast  # noqa: E402
 from dbus_fast import Message as FastMessage  # noqa: E402
 from dbus_fast import MessageFlag, MessageType, Variant  # noqa: E402
 from dbus_fast._private.unmarshaller import Unmarshaller  # noqa: E402
@@ -42,6 +41,7 @@ DBUS_FAST = f"dbus-fast {dbus_fast_version}"
 FIELD_CODES = {"path": 1, "interface": 2, "member": 3, "errorName": 4, "replySerial": 5,
                "destination": 6, "sender": 7, "signature": 8, "unixFDs": 9}
 TYPE_NAMES = {1: "method_call", 2: "method_return", 3: "error", 4: "signal"}
+TYPE_CODES = {name: code for code, name in TYPE_NAMES.items()}
 NO_REPLY_EXPECTED, NO_AUTO_START, ALLOW_INTERACTIVE_AUTHORIZATION = 0x1, 0x2, 0x4
 FIXED_HEADER_LENGTH = 16
 HEADER_FIELD_ALIGNMENT = 8
@@ -260,7 +260,7 @@ def vectors():
 
 def gdbus_blob(spec, byte_order):
     m = Gio.DBusMessage.new()
-    m.set_message_type(Gio.DBusMessageType(list(TYPE_NAMES).pop(list(TYPE_NAMES.values()).index(spec["type"]))))
+    m.set_message_type(Gio.DBusMessageType(TYPE_CODES[spec["type"]]))
     m.set_flags(Gio.DBusMessageFlags(spec["flags"]))
     m.set_serial(spec["serial"])
     f = spec["fields"]
@@ -308,7 +308,7 @@ def fast_blob(spec):
     f = spec["fields"]
     body = [to_python(v["t"], v["v"], Variant, bytes) for v in spec["body"]]
     body = [list(v) if isinstance(v, tuple) else v for v in body]
-    m = FastMessage(message_type=MessageType(list(TYPE_NAMES.values()).index(spec["type"]) + 1),
+    m = FastMessage(message_type=MessageType(TYPE_CODES[spec["type"]]),
                     flags=MessageFlag(spec["flags"]), serial=spec["serial"],
                     path=f.get("path"), interface=f.get("interface"), member=f.get("member"),
                     error_name=f.get("errorName"), reply_serial=f.get("replySerial"),
@@ -398,7 +398,7 @@ class LibDBus:
             if "destination" in f:
                 lib.dbus_message_set_destination(m, enc(f["destination"]))
         else:
-            m = lib.dbus_message_new(list(TYPE_NAMES.values()).index(kind) + 1)
+            m = lib.dbus_message_new(TYPE_CODES[kind])
             if "errorName" in f:
                 lib.dbus_message_set_error_name(m, enc(f["errorName"]))
             lib.dbus_message_set_reply_serial(m, f["replySerial"])
