@@ -78,12 +78,21 @@ struct ValueGenerator {
     @Test(arguments: ByteOrder.allCases)
     func randomValuesSurviveEncodeDecode(order: ByteOrder) throws {
         var generator = ValueGenerator(random: SeededRandom(state: order == .little ? 1 : 2))
+        var encodedBytes = 0
+        var containers = 0
+        defer {
+            // Guards the generator itself: the cases must be big and varied enough to mean something.
+            #expect(encodedBytes > Self.cases * 60)
+            #expect(containers > Self.cases / 2)
+        }
         for seed in 0..<Self.cases {
             let types = (0..<Int.random(in: 0...4, using: &generator.random)).map { _ in generator.type() }
             let body = types.map { generator.value(of: $0) }
             let message = Message(type: .signal, serial: UInt32(seed + 1), byteOrder: order, path: "/p", interface: "i.f",
                                   member: "M", unixFDCount: 4, body: body)
             let bytes = try message.encoded()
+            encodedBytes += bytes.count
+            containers += types.filter { !$0.isBasic }.count
             let decoded = try Message(decoding: bytes, unixFDsReceived: 4)
             #expect(decoded == message, "case \(seed): \(message.signature)")
             #expect(decoded.signature.types == types)

@@ -14,3 +14,11 @@ func wireError(_ body: () throws(WireError) -> Void) -> WireError? {
     do { try body() } catch { return error }
     return nil
 }
+
+/// `withUnsafeBytes` keeping the typed error (the standard one rethrows `any Error`).
+func withRaw<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(WireError) -> R) throws(WireError) -> R {
+    let result = bytes.withUnsafeBytes { raw -> Result<R, WireError> in
+        do throws(WireError) { return .success(try body(raw)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}

@@ -109,10 +109,11 @@ public struct MessageHeaderView {
 
     private mutating func readHeaderFields() throws(WireError) {
         let fieldsEnd = ProtocolLimits.fixedHeaderLength + headerFieldsLength
-        var reader = WireReader(buffer: buffer, byteOrder: byteOrder, position: 12, limit: fieldsEnd)
-        let fields = try reader.beginArray(elementAlignment: 8)
+        // Reads may run into the header padding so that a field overrunning the declared
+        // length is reported as such rather than as truncation.
+        var reader = WireReader(buffer: buffer, byteOrder: byteOrder, position: ProtocolLimits.fixedHeaderLength, limit: bodyOffset)
         var seen: UInt16 = 0
-        while try reader.hasMoreElements(in: fields) {
+        while reader.position < fieldsEnd {
             try reader.beginStructure()
             let fieldStart = reader.position
             let code = try reader.readByte()
