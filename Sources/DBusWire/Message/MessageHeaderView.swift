@@ -154,8 +154,9 @@ public struct MessageHeaderView {
             let value = try reader.readSignature()
             return location(fieldStart, reader.position, length: value.count)
         default:
-            let value = field == .path ? try reader.readObjectPath() : try reader.readString()
-            if let kind = field.nameKind, kind != .objectPath {
+            // Strings and paths alike: each is checked against its grammar here.
+            let value = try reader.readString()
+            if let kind = field.nameKind {
                 do throws(NameError) {
                     try NameValidation.validate(value.bytes, as: kind)
                 } catch {
