@@ -154,8 +154,8 @@ public struct MessageHeaderView {
             let value = try reader.readSignature()
             return location(fieldStart, reader.position, length: value.count)
         default:
-            // Strings and paths alike: each is checked against its grammar here.
-            let value = try reader.readString()
+            // Every string field is a name or path, checked against its grammar here.
+            let value = try reader.readNameBytes()
             if let kind = field.nameKind {
                 do throws(NameError) {
                     try NameValidation.validate(value.bytes, as: kind)
