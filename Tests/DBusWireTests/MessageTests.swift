@@ -115,3 +115,53 @@ import Testing
             == .unixFDCountMismatch(declared: 1, received: 0))
     }
 }
+
+@Suite struct HeaderRewriteTests {
+    @Test(arguments: ByteOrder.allCases)
+    func rewriteSetsSenderAndKeepsEverythingElse(order: ByteOrder) throws {
+        var original = MessageTests.setCall
+        original.byteOrder = order
+        original.sender = ":1.666"  // forged; must be replaced
+        let bytes = try original.encoded()
+        var writer = WireWriter(byteOrder: .little)
+        try withRaw(bytes) { raw throws(WireError) in
+            let view = try MessageHeaderView(validating: raw)
+            try withRaw(Array(":1.42".utf8)) { sender throws(WireError) in try view.rewrite(sender: sender, into: &writer) }
+        }
+        var expected = original
+        expected.sender = ":1.42"
+        #expect(try Message(decoding: writer.bytes) == expected)
+    }
+
+    @Test func rewriteDropsUnknownFields() throws {
+        var bytes = MessageTests.helloLittle
+        let extra: [UInt8] = [0, 0, 0, 200, 1, UInt8(ascii: "y"), 0, 9]
+        bytes.removeLast(3)
+        bytes += extra
+        bytes[12] = UInt8(0x6D + extra.count)
+        while bytes.count % 8 != 0 { bytes.append(0) }
+        var writer = WireWriter(byteOrder: .little)
+        try withRaw(bytes) { raw throws(WireError) in
+            let view = try MessageHeaderView(validating: raw)
+            #expect(view.hasUnknownFields)
+            try withRaw(Array(":1.1".utf8)) { sender throws(WireError) in try view.rewrite(sender: sender, into: &writer) }
+        }
+        try withRaw(writer.bytes) { raw throws(WireError) in
+            let view = try MessageHeaderView(validating: raw)
+            #expect(!view.hasUnknownFields)
+            #expect(view.string(.sender)! == ":1.1" as StaticString)
+            #expect(view.string(.member)! == "Hello" as StaticString)
+        }
+    }
+
+    @Test func rewriteRefusesAnInvalidSender() throws {
+        var writer = WireWriter(byteOrder: .little)
+        let error = wireError { () throws(WireError) in
+            try withRaw(MessageTests.helloLittle) { raw throws(WireError) in
+                let view = try MessageHeaderView(validating: raw)
+                try withRaw(Array("nodots".utf8)) { sender throws(WireError) in try view.rewrite(sender: sender, into: &writer) }
+            }
+        }
+        #expect(error?.rule == .invalidName(NameError(kind: .busName, rule: .tooFewElements, offset: 0)))
+    }
+}
