@@ -18,7 +18,26 @@ public func fuzzMessageParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     precondition(framed == size, "framing length \(String(describing: framed)) for a valid \(size)-byte message")
     checkFieldLocations(view, against: message)
     checkReencoding(message)
+    checkRewrite(view, of: message)
     return 0
+}
+
+/// The broker's forward path must produce a valid message equal to the input but for SENDER.
+func checkRewrite(_ view: MessageHeaderView, of message: Message) {
+    var writer = WireWriter()
+    let sender = Array(":1.7".utf8)
+    do {
+        try sender.withUnsafeBytes { raw in try view.rewrite(sender: raw, into: &writer) }
+    } catch { preconditionFailure("rewrite of a valid message failed: \(error)") }
+    var expected = message
+    expected.sender = ":1.7"
+    let rewritten: Message
+    do { rewritten = try Message(decoding: writer.bytes, unixFDsReceived: fuzzFDsReceived) } catch {
+        preconditionFailure("rewritten message does not decode: \(error)")
+    }
+    let a = try? rewritten.encoded()
+    let b = try? expected.encoded()
+    precondition(a != nil && a == b, "rewrite changed more than the sender")
 }
 
 /// The header view's field locations must point at the values the decoder read.

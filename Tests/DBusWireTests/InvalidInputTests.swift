@@ -1,3 +1,4 @@
+// Invalid Input Tests
 import Testing
 @testable import DBusWire
 

@@ -1,3 +1,4 @@
+// Message Tests
 import Testing
 @testable import DBusWire
 

@@ -1,3 +1,4 @@
+// Round Trip Tests
 import Testing
 @testable import DBusWire
 

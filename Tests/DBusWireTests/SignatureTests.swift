@@ -1,3 +1,4 @@
+// Signature Tests
 import Testing
 @testable import DBusWire
 

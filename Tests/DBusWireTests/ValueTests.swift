@@ -1,3 +1,4 @@
+// Value Tests
 import Testing
 @testable import DBusWire
 

@@ -1,3 +1,4 @@
+// Marshal Test Support: hex vectors and typed-error helpers shared by the wire tests
 import Testing
 @testable import DBusWire
 
