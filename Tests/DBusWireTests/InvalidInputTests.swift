@@ -92,6 +92,10 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
         InvalidCase(name: "signal without interface", message: signal { $0.fields.remove(at: 1) }, rule: .missingHeaderField(.interface, messageType: .signal)),
         InvalidCase(name: "member starts with digit", message: signal { $0.fields[2].value = { try! $0.appendString("9x") } },
                     rule: .invalidName(NameError(kind: .memberName, rule: .elementStartsWithDigit, offset: 0)), offset: 52),
+        InvalidCase(name: "local path", message: signal { $0.fields[0].value = { try! $0.appendObjectPath("/org/freedesktop/DBus/Local") } },
+                    rule: .reservedLocalName(.path), offset: 20),
+        InvalidCase(name: "local interface", message: signal { $0.fields[1].value = { try! $0.appendString("org.freedesktop.DBus.Local") } },
+                    rule: .reservedLocalName(.interface), offset: 36),
         InvalidCase(name: "bad body signature", message: signal { $0.bodySignature = "a{vs}" }, rule: .invalidSignature(.dictEntryKeyNotBasic), offset: 71),
         InvalidCase(name: "variant with two types", message: signal { $0.fields.append((100, "ii", RawMessage.raw([0, 0, 0, 0, 0, 0, 0, 0]))) },
                     rule: .invalidSignature(.notSingleCompleteType(2)), offset: 65),
@@ -155,7 +159,7 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
     @Test func everyRuleHasACase() {
         // Rules checked elsewhere: valueTypeMismatch (MarshalTests, encoding only).
         let names = Set(Self.cases.map { "\($0.rule)".prefix { $0 != "(" } })
-        #expect(names.count == 26, "\(names.sorted())")
+        #expect(names.count == 27, "\(names.sorted())")
     }
 
     @Test func framingRejectsEarly() {

@@ -163,7 +163,16 @@ public struct MessageHeaderView {
                     throw WireError(.invalidName(error), at: valueStart)
                 }
             }
+            if Self.isReservedLocal(field, value) { throw WireError(.reservedLocalName(field), at: valueStart) }
             return location(fieldStart, reader.position, length: value.count)
+        }
+    }
+
+    static func isReservedLocal(_ field: HeaderFieldCode, _ value: WireString) -> Bool {
+        switch field {
+        case .path: return value == "/org/freedesktop/DBus/Local" as StaticString
+        case .interface: return value == "org.freedesktop.DBus.Local" as StaticString
+        default: return false
         }
     }
 
