@@ -25,6 +25,9 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case missingHeaderField(HeaderFieldCode, messageType: MessageType)
         /// A bus, interface, member or error name or object path breaks its grammar.
         case invalidName(NameError)
+        /// PATH `/org/freedesktop/DBus/Local` or INTERFACE `org.freedesktop.DBus.Local`: reserved
+        /// for messages a library synthesises locally, never sent (libdbus and dbus-broker reject them too).
+        case reservedLocalName(HeaderFieldCode)
         /// A signature breaks a signature rule.
         case invalidSignature(SignatureProblem)
         /// The body's values, read by its signature, do not fill exactly the declared body length.
@@ -87,6 +90,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case .duplicateHeaderField(let field): return "header field \(field) appears more than once"
         case .missingHeaderField(let field, let type): return "a \(type) message needs header field \(field)"
         case .invalidName(let error): return error.description
+        case .reservedLocalName(let field): return "header field \(field) uses the reserved name of the local connection"
         case .invalidSignature(let problem): return "signature \(problem)"
         case .bodyLengthMismatch(let declared, let used):
             return "body length is \(declared) bytes but its signature accounts for \(used)"

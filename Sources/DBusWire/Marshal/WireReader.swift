@@ -118,10 +118,20 @@ public struct WireReader {
         return WireString(bytes: bytes)
     }
 
+    /// Reads the bytes of a string whose grammar the caller checks next: every name grammar
+    /// admits only ASCII without NUL, so the UTF-8 pass would be wasted work.
+    mutating func readNameBytes() throws(WireError) -> WireString {
+        let length = Int(try readFixed(UInt32.self))
+        try need(length)
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[position..<(position + length)])
+        try readTerminator(after: length)
+        return WireString(bytes: bytes)
+    }
+
     /// Reads an object path: a string that follows the path grammar.
     public mutating func readObjectPath() throws(WireError) -> WireString {
         let start = position
-        let path = try readString()
+        let path = try readNameBytes()
         do throws(NameError) {
             try NameValidation.validate(path.bytes, as: .objectPath)
         } catch {

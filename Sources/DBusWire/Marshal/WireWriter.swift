@@ -232,3 +232,11 @@ extension WireWriter {
         for (i, byte) in replacement.enumerated() { bytes[offset + i] = byte }
     }
 }
+
+extension WireWriter {
+    /// Appends bytes already marshalled in this writer's byte order, at an offset with the
+    /// alignment they were marshalled at (the caller's responsibility).
+    public mutating func appendRaw(_ raw: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: raw)
+    }
+}

@@ -84,6 +84,9 @@ extension Message {
         } catch {
             throw WireError(.invalidName(error), at: writer.count)
         }
+        if (field == .path && value == "/org/freedesktop/DBus/Local") || (field == .interface && value == "org.freedesktop.DBus.Local") {
+            throw WireError(.reservedLocalName(field), at: writer.count)
+        }
         writer.beginStructure()
         writer.appendByte(field.rawValue)
         writer.appendByte(1)

@@ -109,10 +109,11 @@ public struct MessageHeaderView {
 
     private mutating func readHeaderFields() throws(WireError) {
         let fieldsEnd = ProtocolLimits.fixedHeaderLength + headerFieldsLength
-        var reader = WireReader(buffer: buffer, byteOrder: byteOrder, position: 12, limit: fieldsEnd)
-        let fields = try reader.beginArray(elementAlignment: 8)
+        // Reads may run into the header padding so that a field overrunning the declared
+        // length is reported as such rather than as truncation.
+        var reader = WireReader(buffer: buffer, byteOrder: byteOrder, position: ProtocolLimits.fixedHeaderLength, limit: bodyOffset)
         var seen: UInt16 = 0
-        while try reader.hasMoreElements(in: fields) {
+        while reader.position < fieldsEnd {
             try reader.beginStructure()
             let fieldStart = reader.position
             let code = try reader.readByte()
@@ -153,15 +154,25 @@ public struct MessageHeaderView {
             let value = try reader.readSignature()
             return location(fieldStart, reader.position, length: value.count)
         default:
-            let value = field == .path ? try reader.readObjectPath() : try reader.readString()
-            if let kind = field.nameKind, kind != .objectPath {
+            // Every string field is a name or path, checked against its grammar here.
+            let value = try reader.readNameBytes()
+            if let kind = field.nameKind {
                 do throws(NameError) {
                     try NameValidation.validate(value.bytes, as: kind)
                 } catch {
                     throw WireError(.invalidName(error), at: valueStart)
                 }
             }
+            if Self.isReservedLocal(field, value) { throw WireError(.reservedLocalName(field), at: valueStart) }
             return location(fieldStart, reader.position, length: value.count)
+        }
+    }
+
+    static func isReservedLocal(_ field: HeaderFieldCode, _ value: WireString) -> Bool {
+        switch field {
+        case .path: return value == "/org/freedesktop/DBus/Local" as StaticString
+        case .interface: return value == "org.freedesktop.DBus.Local" as StaticString
+        default: return false
         }
     }
 
