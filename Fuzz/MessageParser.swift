@@ -1,0 +1,68 @@
+/// Message Parser Fuzz Target
+///
+/// Feeds arbitrary bytes to every parser a peer's bytes reach — framing, the broker's
+/// zero-allocation header view, the owning decoder — and checks that they agree with each
+/// other and that whatever decodes re-encodes to bytes that decode to the same message.
+
+/// Enough fds that messages carrying them are not rejected for that reason alone.
+let fuzzFDsReceived = ProtocolLimits.maxUnixFDsPerMessage
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzMessageParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let raw = UnsafeRawBufferPointer(start: data, count: size)
+    let framed = try? MessageFraming.messageLength(prefix: raw)
+    let view = try? MessageHeaderView(validating: raw, unixFDsReceived: fuzzFDsReceived)
+    let decoded = try? Message(decoding: raw, unixFDsReceived: fuzzFDsReceived)
+    precondition((view == nil) == (decoded == nil), "header view and decoder disagree")
+    guard let view, let message = decoded else { return 0 }
+    precondition(framed == size, "framing length \(String(describing: framed)) for a valid \(size)-byte message")
+    checkFieldLocations(view, against: message)
+    checkReencoding(message)
+    checkRewrite(view, of: message)
+    return 0
+}
+
+/// The broker's forward path must produce a valid message equal to the input but for SENDER.
+func checkRewrite(_ view: MessageHeaderView, of message: Message) {
+    var writer = WireWriter()
+    let sender = Array(":1.7".utf8)
+    do {
+        try sender.withUnsafeBytes { raw in try view.rewrite(sender: raw, into: &writer) }
+    } catch { preconditionFailure("rewrite of a valid message failed: \(error)") }
+    var expected = message
+    expected.sender = ":1.7"
+    let rewritten: Message
+    do { rewritten = try Message(decoding: writer.bytes, unixFDsReceived: fuzzFDsReceived) } catch {
+        preconditionFailure("rewritten message does not decode: \(error)")
+    }
+    let a = try? rewritten.encoded()
+    let b = try? expected.encoded()
+    precondition(a != nil && a == b, "rewrite changed more than the sender")
+}
+
+/// The header view's field locations must point at the values the decoder read.
+func checkFieldLocations(_ view: MessageHeaderView, against message: Message) {
+    let pairs: [(HeaderFieldCode, String?)] = [
+        (.path, message.path), (.interface, message.interface), (.member, message.member),
+        (.errorName, message.errorName), (.destination, message.destination), (.sender, message.sender),
+    ]
+    for (field, value) in pairs {
+        precondition(view.string(field)?.string == value, "field \(field) located wrongly")
+    }
+    precondition(view.signature.string == message.signature.string, "signature located wrongly")
+}
+
+/// Decoded messages must encode, and the encoding must decode to an identical encoding.
+/// Bytes are compared rather than messages so that a NaN double (never equal to itself) is not a finding.
+func checkReencoding(_ message: Message) {
+    let first: [UInt8]
+    do { first = try message.encoded() } catch { preconditionFailure("valid message does not re-encode: \(error)") }
+    let again: Message
+    do { again = try Message(decoding: first, unixFDsReceived: fuzzFDsReceived) } catch {
+        preconditionFailure("re-encoded message does not decode: \(error)")
+    }
+    let second: [UInt8]
+    do { second = try again.encoded() } catch { preconditionFailure("second encoding failed: \(error)") }
+    precondition(first == second, "encoding is not stable")
+    precondition(again.body.count == message.body.count && again.serial == message.serial && again.type == message.type)
+}
