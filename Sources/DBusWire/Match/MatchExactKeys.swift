@@ -13,6 +13,18 @@ public struct MatchExactKeys: Sendable, Hashable {
     public var path: String?
     /// As written in the rule; it only ever matches when the rule also eavesdrops.
     public var destination: String?
+
+    public init(
+        type: MessageType? = nil, sender: String? = nil, interface: String? = nil, member: String? = nil,
+        path: String? = nil, destination: String? = nil
+    ) {
+        self.type = type
+        self.sender = sender
+        self.interface = interface
+        self.member = member
+        self.path = path
+        self.destination = destination
+    }
 }
 
 extension MatchRule {
