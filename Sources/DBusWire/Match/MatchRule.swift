@@ -54,7 +54,7 @@ public struct MatchRule: Sendable, Hashable {
     /// Parses a rule as given to `AddMatch`. `maximumLength` is the limit for text from a peer;
     /// pass `.max` to re-read a rule's own `description`, whose quoting can make it longer.
     public init(parsing text: String, maximumLength: Int = MatchRuleLimits.maxRuleLength) throws(MatchRuleError) {
-        var parser = MatchRuleParser(Array(text.utf8), maximumLength: maximumLength)
+        var parser = MatchRuleReader(Array(text.utf8), maximumLength: maximumLength)
         self = try parser.parse()
     }
 
@@ -66,7 +66,7 @@ public struct MatchRule: Sendable, Hashable {
         if text.count <= maximumLength, String(validating: text, as: UTF8.self) == nil {
             throw MatchRuleError(.invalidUTF8, position: MatchRule.firstInvalidUTF8Offset(text))
         }
-        var parser = MatchRuleParser(text, maximumLength: maximumLength)
+        var parser = MatchRuleReader(text, maximumLength: maximumLength)
         self = try parser.parse()
     }
 

@@ -2,7 +2,7 @@
 ///
 /// What each key of a match rule accepts: the validation of its value and the duplicate checks,
 /// in the order dbus-daemon 1.14 applies them.
-extension MatchRuleParser {
+extension MatchRuleReader {
     /// One parsed `key=value` pair with the offsets errors report.
     struct Pair {
         var key: String

@@ -1,4 +1,4 @@
-/// Match Rule Parser
+/// Match Rule Reader
 ///
 /// Reads rule text into a `MatchRule`, one `key=value` pair at a time, the way dbus-daemon 1.14's
 /// `bus_match_rule_parse` does. Its behaviour, checked against a running dbus-daemon 1.14.10:
@@ -14,7 +14,7 @@
 /// it ignores everything after a stray `=` (`type='signal',=x,member='Foo'` becomes `type='signal'`),
 /// and ignores every pair after the sixteenth. We reject the first and honour all pairs, as
 /// dbus-broker does; both only ever make a rule narrower than dbus-daemon would.
-struct MatchRuleParser {
+struct MatchRuleReader {
     private let text: [UInt8]
     private let maximumLength: Int
     private var position = 0
