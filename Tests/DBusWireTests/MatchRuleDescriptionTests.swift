@@ -34,6 +34,22 @@ import Testing
         #expect(try MatchRule(parsing: rule.description) == rule)
     }
 
+    /// Found by fuzzing: an apostrophe followed by a combining mark is one `Character`.
+    @Test func escapesAnApostropheFollowedByACombiningMark() throws {
+        let rule = MatchRule(arguments: [0: "'\u{0652}x"])
+        #expect(rule.description == "arg0=''\\''\u{0652}x'")
+        #expect(try MatchRule(parsing: rule.description) == rule)
+    }
+
+    /// dbus-daemon compares rules with strcmp; canonically equivalent spellings are different rules.
+    @Test func rulesAreEqualOnlyWhenTheirBytesAre() throws {
+        let composed = try MatchRule(parsing: "arg0='\u{E9}'")
+        let decomposed = try MatchRule(parsing: "arg0='e\u{301}'")
+        #expect(composed != decomposed)
+        #expect(Set([composed, decomposed]).count == 2)
+        #expect(composed == MatchRule(arguments: [0: "\u{E9}"]))
+    }
+
     /// Each apostrophe costs two bytes in the input (`\'`) but four in the canonical form, so a
     /// rule near the limit can print longer than a peer may send; re-reading it needs the limit lifted.
     @Test func descriptionBeyondThePeerLimitNeedsTheLimitLifted() throws {

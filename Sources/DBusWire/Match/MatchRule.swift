@@ -7,7 +7,7 @@
 /// The grammar and the key semantics follow the D-Bus specification ("Match Rules"); where the
 /// reference dbus-daemon 1.14 differs from the specification's prose, this type behaves like
 /// dbus-daemon, and the parser says so where it happens.
-public struct MatchRule: Sendable, Hashable {
+public struct MatchRule: Sendable {
     /// `type=`: the message type.
     public var type: MessageType?
     /// `sender=`: a unique or well-known bus name.

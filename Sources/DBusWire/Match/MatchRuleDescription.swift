@@ -24,8 +24,15 @@ extension MatchRule: CustomStringConvertible {
     }
 
     /// Inside single quotes everything but the apostrophe is literal, so an apostrophe closes the
-    /// quotes, is escaped, and reopens them.
+    /// quotes, is escaped, and reopens them. Done on bytes: an apostrophe followed by a combining
+    /// mark is one `Character`, which a character-level replace would miss.
     static func quoted(_ value: String) -> String {
-        "'" + value.replacing("'", with: "'\\''") + "'"
+        let apostrophe = UInt8(ascii: "'")
+        var bytes: [UInt8] = [apostrophe]
+        for byte in value.utf8 {
+            if byte == apostrophe { bytes.append(contentsOf: #"'\''"#.utf8) } else { bytes.append(byte) }
+        }
+        bytes.append(apostrophe)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
