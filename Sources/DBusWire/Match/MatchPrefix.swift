@@ -32,6 +32,23 @@ enum MatchPrefix {
     }
 
     private static func hasPrefix(_ bytes: UnsafeRawBufferPointer, _ prefix: UnsafeRawBufferPointer) -> Bool {
-        bytes.count >= prefix.count && UnsafeRawBufferPointer(rebasing: bytes[0..<prefix.count]).elementsEqual(prefix)
+        bytes.count >= prefix.count && equal(UnsafeRawBufferPointer(rebasing: bytes[0..<prefix.count]), prefix)
+    }
+
+    /// Byte equality eight bytes at a time: the generic `elementsEqual` goes byte by byte through
+    /// an iterator and was 28% of a whole rule evaluation. Unaligned loads stay inside both buffers.
+    static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var offset = 0
+        while offset + 8 <= lhs.count {
+            let left = lhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            if left != rhs.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
+            offset += 8
+        }
+        while offset < lhs.count {
+            if lhs[offset] != rhs[offset] { return false }
+            offset += 1
+        }
+        return true
     }
 }

@@ -103,7 +103,7 @@ extension MatchRule {
 
     static func equal(_ expected: String, _ actual: UnsafeRawBufferPointer?) -> Bool {
         guard let actual else { return false }
-        return withUTF8(expected) { $0.elementsEqual(actual) }
+        return withUTF8(expected) { MatchPrefix.equal($0, actual) }
     }
 
     /// Native strings (all of them on Linux) lend their bytes in place, small ones from the stack;
