@@ -18,18 +18,53 @@ private func checkRoundTrip(_ rule: MatchRule) {
         fatalError("canonical text \(text.debugDescription) of \(rule) does not parse: \(error)")
     }
     if reparsed != rule { fatalError("\(text.debugDescription) parses to \(reparsed), not \(rule)") }
-    if rule == MatchRule() && !rule.matches(ProbeMessage()) { fatalError("the empty rule must match a broadcast") }
+    _ = rule.matches(ProbeMessage())
+    // A message made of the rule's own values satisfies every key; only a destination without
+    // eavesdrop can never match, because addressed messages skip non-eavesdropping rules.
+    let expected = rule.destination == nil || rule.eavesdrop
+    if rule.matches(EchoMessage(rule)) != expected { fatalError("\(rule) misjudges a message built from itself") }
 }
 
-/// A bare broadcast signal, so evaluation runs on every rule that parses.
+/// A bare broadcast signal with string arguments `/a/`, so evaluation runs on every rule that parses.
 private struct ProbeMessage: MatchableMessage {
     var messageType: MessageType { .signal }
     func withHeaderString<R>(_ code: HeaderFieldCode, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-        code == .path ? "/a/b".utf8.withContiguousStorageIfAvailable { body(UnsafeRawBufferPointer($0)) }! : body(nil)
+        code == .path ? Array("/a/b".utf8).withUnsafeBytes { body($0) } : body(nil)
     }
     func withStringArgument<R>(
         _ index: Int, _ body: (_ argument: (typeCode: UInt8, bytes: UnsafeRawBufferPointer)?) -> R
     ) -> R {
-        "/a/".utf8.withContiguousStorageIfAvailable { body((UInt8(ascii: "s"), UnsafeRawBufferPointer($0))) }!
+        Array("/a/".utf8).withUnsafeBytes { body((UInt8(ascii: "s"), $0)) }
+    }
+}
+
+/// The message a rule describes: its values as header fields and string arguments.
+private struct EchoMessage: MatchableMessage {
+    var messageType: MessageType
+    var headers: [HeaderFieldCode: [UInt8]] = [:]
+    var arguments: [Int: [UInt8]] = [:]
+
+    init(_ rule: MatchRule) {
+        messageType = rule.type ?? .signal
+        let fields: [(HeaderFieldCode, String?)] = [
+            (.sender, rule.sender), (.interface, rule.interface), (.member, rule.member),
+            (.path, rule.path ?? rule.pathNamespace), (.destination, rule.destination),
+        ]
+        for (code, value) in fields { headers[code] = value.map { Array($0.utf8) } }
+        for (index, value) in rule.arguments.merging(rule.argumentPaths, uniquingKeysWith: { a, _ in a }) {
+            arguments[index] = Array(value.utf8)
+        }
+        if let namespace = rule.arg0Namespace { arguments[0] = Array(namespace.utf8) }
+    }
+
+    func withHeaderString<R>(_ code: HeaderFieldCode, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard let bytes = headers[code] else { return body(nil) }
+        return bytes.withUnsafeBytes { body($0) }
+    }
+    func withStringArgument<R>(
+        _ index: Int, _ body: (_ argument: (typeCode: UInt8, bytes: UnsafeRawBufferPointer)?) -> R
+    ) -> R {
+        guard let bytes = arguments[index] else { return body(nil) }
+        return bytes.withUnsafeBytes { body((UInt8(ascii: "s"), $0)) }
     }
 }
