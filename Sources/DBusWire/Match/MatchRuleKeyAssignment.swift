@@ -53,7 +53,8 @@ extension MatchRuleReader {
     }
 
     /// Bus names as dbus-daemon checks them in rules: a unique name with a single element
-    /// (`:1`) passes, though no bus ever assigns one.
+    /// (`:1`) passes, though no bus ever assigns one. dbus-daemon 1.14.10 also takes a bare `:`
+    /// and `:.1`; we reject those, since no connection can be named so.
     private static func busName(_ pair: Pair, current: String?) throws(MatchRuleError) -> String {
         try checkUnset(current, pair)
         do throws(NameError) { try NameValidation.validate(pair.value, as: .busName) } catch {
