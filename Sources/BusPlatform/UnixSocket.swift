@@ -125,7 +125,9 @@ public struct UnixSocket: ~Copyable, Sendable {
     }
 }
 
-/// Two connected sockets from `socketpair`. Take each end out with `first` and `second`.
+/// Two connected sockets from `socketpair`. Frozen so callers may move each end out
+/// (`let a = pair.first; let b = pair.second`): Swift has no tuples of noncopyable values.
+@frozen
 public struct SocketPair: ~Copyable, Sendable {
     public var first: UnixSocket
     public var second: UnixSocket
