@@ -65,7 +65,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
 /// Runs a system call that returns -1 and sets `errno` on failure, retrying on EINTR:
 /// a signal arriving mid-call is never a failure of the operation itself.
 @inline(__always)
-func retryingSyscall<T: FixedWidthInteger>(_ call: () -> T) throws(Errno) -> T {
+func retryingSystemCall<T: FixedWidthInteger>(_ call: () -> T) throws(Errno) -> T {
     while true {
         let result = call()
         if result != -1 { return result }
@@ -76,7 +76,7 @@ func retryingSyscall<T: FixedWidthInteger>(_ call: () -> T) throws(Errno) -> T {
 
 /// Runs a system call once; for calls that must not be retried (close) or cannot be interrupted.
 @inline(__always)
-func syscall<T: FixedWidthInteger>(_ call: () -> T) throws(Errno) -> T {
+func systemCall<T: FixedWidthInteger>(_ call: () -> T) throws(Errno) -> T {
     let result = call()
     if result == -1 { throw Errno.current }
     return result

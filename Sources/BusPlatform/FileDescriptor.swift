@@ -33,44 +33,44 @@ public struct FileDescriptor: ~Copyable, Sendable {
     /// `deinit` would have to swallow.
     public consuming func close() throws(Errno) {
         let value = take()
-        _ = try syscall { Glibc.close(value) }
+        _ = try systemCall { Glibc.close(value) }
     }
 
     /// A second, independent, close-on-exec descriptor for the same open file.
     public func duplicate() throws(Errno) -> FileDescriptor {
-        let copy = try retryingSyscall { fcntl(rawValue, F_DUPFD_CLOEXEC, CInt(0)) }
+        let copy = try retryingSystemCall { fcntl(rawValue, F_DUPFD_CLOEXEC, CInt(0)) }
         return FileDescriptor(owning: copy)
     }
 
     /// Whether the close-on-exec flag is set; every descriptor we create should say yes.
     public func isCloseOnExec() throws(Errno) -> Bool {
-        let flags = try syscall { fcntl(rawValue, F_GETFD) }
+        let flags = try systemCall { fcntl(rawValue, F_GETFD) }
         return flags & FD_CLOEXEC != 0
     }
 
     /// Whether the descriptor is in non-blocking mode.
     public func isNonBlocking() throws(Errno) -> Bool {
-        let flags = try syscall { fcntl(rawValue, F_GETFL) }
+        let flags = try systemCall { fcntl(rawValue, F_GETFL) }
         return flags & O_NONBLOCK != 0
     }
 
     /// Reads up to `buffer.count` bytes; 0 means end of file.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        try retryingSyscall { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
+        try retryingSystemCall { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
     }
 
     /// Writes up to `bytes.count` bytes and returns how many the kernel took.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int {
-        try retryingSyscall { Glibc.write(rawValue, bytes.baseAddress, bytes.count) }
+        try retryingSystemCall { Glibc.write(rawValue, bytes.baseAddress, bytes.count) }
     }
 
     /// Writes at `offset` without moving the file position.
     public func write(_ bytes: UnsafeRawBufferPointer, atOffset offset: Int) throws(Errno) -> Int {
-        try retryingSyscall { pwrite(rawValue, bytes.baseAddress, bytes.count, off_t(offset)) }
+        try retryingSystemCall { pwrite(rawValue, bytes.baseAddress, bytes.count, off_t(offset)) }
     }
 
     /// Sets the file's size, as memfds need before they are mapped.
     public func truncate(toSize size: Int) throws(Errno) {
-        _ = try retryingSyscall { ftruncate(rawValue, off_t(size)) }
+        _ = try retryingSystemCall { ftruncate(rawValue, off_t(size)) }
     }
 }

@@ -33,7 +33,7 @@ extension UnixSocket {
     /// took; fewer means the socket buffer is full (wait for writable), and EAGAIN is
     /// thrown when it took none. Never raises SIGPIPE: a gone peer is EPIPE.
     public func send(_ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int {
-        try retryingSyscall { Glibc.send(descriptor.rawValue, bytes.baseAddress, bytes.count, csb_msg_nosignal()) }
+        try retryingSystemCall { Glibc.send(descriptor.rawValue, bytes.baseAddress, bytes.count, csb_msg_nosignal()) }
     }
 
     /// Sends bytes with `descriptors` attached (`SCM_RIGHTS`). The kernel attaches the
@@ -68,7 +68,7 @@ extension UnixSocket {
                 UnsafeMutableRawPointer(csb_cmsg_data(header)!)
                     .copyMemory(from: rawDescriptors.baseAddress!, byteCount: payload)
                 do throws(Errno) {
-                    return .success(try retryingSyscall { sendmsg(descriptor.rawValue, &message, csb_msg_nosignal()) })
+                    return .success(try retryingSystemCall { sendmsg(descriptor.rawValue, &message, csb_msg_nosignal()) })
                 } catch {
                     return .failure(error)
                 }
@@ -95,7 +95,7 @@ extension UnixSocket {
                 message.msg_iovlen = 1
                 message.msg_control = control.storage
                 message.msg_controllen = control.capacity
-                return try retryingSyscall { recvmsg(descriptor.rawValue, &message, csb_msg_cmsg_cloexec()) }
+                return try retryingSystemCall { recvmsg(descriptor.rawValue, &message, csb_msg_cmsg_cloexec()) }
             }
         } catch {
             throw .system(error)

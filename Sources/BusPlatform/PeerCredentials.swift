@@ -31,7 +31,7 @@ extension UnixSocket {
     public func peerProcessCredentials() throws(Errno) -> ProcessCredentials {
         var raw = csb_ucred()
         var length = socklen_t(MemoryLayout<csb_ucred>.size)
-        _ = try syscall { getsockopt(descriptor.rawValue, SOL_SOCKET, csb_so_peercred(), &raw, &length) }
+        _ = try systemCall { getsockopt(descriptor.rawValue, SOL_SOCKET, csb_so_peercred(), &raw, &length) }
         return ProcessCredentials(raw)
     }
 

@@ -14,7 +14,7 @@ public struct Pipe: ~Copyable, Sendable {
     public static func make(nonBlocking: Bool = false) throws(Errno) -> Pipe {
         var raw: [CInt] = [-1, -1]
         let flags = csb_o_cloexec() | (nonBlocking ? O_NONBLOCK : 0)
-        _ = try syscall { csb_pipe2(&raw, flags) }
+        _ = try systemCall { csb_pipe2(&raw, flags) }
         return Pipe(readEnd: FileDescriptor(owning: raw[0]), writeEnd: FileDescriptor(owning: raw[1]))
     }
 }

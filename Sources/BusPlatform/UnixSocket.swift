@@ -19,7 +19,7 @@ public struct UnixSocket: ~Copyable, Sendable {
 
     private static func makeStreamSocket(for address: UnixSocketAddress, operation: String) throws(SocketError) -> UnixSocket {
         do {
-            let raw = try syscall { socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | socketFlags, 0) }
+            let raw = try systemCall { socket(AF_UNIX, CInt(SOCK_STREAM.rawValue) | socketFlags, 0) }
             return UnixSocket(adopting: FileDescriptor(owning: raw))
         } catch {
             throw .system(operation: "socket for \(operation)", address: address.description, error)
@@ -44,7 +44,7 @@ public struct UnixSocket: ~Copyable, Sendable {
             try listener.bind(to: address)
         }
         do {
-            _ = try syscall { Glibc.listen(listener.descriptor.rawValue, backlog) }
+            _ = try systemCall { Glibc.listen(listener.descriptor.rawValue, backlog) }
         } catch {
             throw .system(operation: "listen", address: address.description, error)
         }
@@ -53,7 +53,7 @@ public struct UnixSocket: ~Copyable, Sendable {
 
     private func bind(to address: UnixSocketAddress) throws(SocketError) {
         try address.withSocketAddress(for: "bind") { pointer, length throws(Errno) in
-            _ = try syscall { Glibc.bind(descriptor.rawValue, pointer, length) }
+            _ = try systemCall { Glibc.bind(descriptor.rawValue, pointer, length) }
         }
     }
 
@@ -72,7 +72,7 @@ public struct UnixSocket: ~Copyable, Sendable {
     public static func connect(to address: UnixSocketAddress) throws(SocketError) -> UnixSocket {
         let connection = try makeStreamSocket(for: address, operation: "connect")
         try address.withSocketAddress(for: "connect") { pointer, length throws(Errno) in
-            _ = try retryingSyscall { Glibc.connect(connection.descriptor.rawValue, pointer, length) }
+            _ = try retryingSystemCall { Glibc.connect(connection.descriptor.rawValue, pointer, length) }
         }
         return connection
     }
@@ -80,7 +80,7 @@ public struct UnixSocket: ~Copyable, Sendable {
     /// A connected pair, for tests and for talking to a child process.
     public static func pair() throws(Errno) -> SocketPair {
         var raw: [CInt] = [-1, -1]
-        _ = try syscall { socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue) | socketFlags, 0, &raw) }
+        _ = try systemCall { socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue) | socketFlags, 0, &raw) }
         return SocketPair(
             first: UnixSocket(adopting: FileDescriptor(owning: raw[0])),
             second: UnixSocket(adopting: FileDescriptor(owning: raw[1])))
@@ -90,7 +90,7 @@ public struct UnixSocket: ~Copyable, Sendable {
     /// The new socket is non-blocking and close-on-exec, set atomically by `accept4`.
     public func accept() throws(Errno) -> UnixSocket? {
         do {
-            let raw = try retryingSyscall { csb_accept4(descriptor.rawValue, nil, nil, UnixSocket.socketFlags) }
+            let raw = try retryingSystemCall { csb_accept4(descriptor.rawValue, nil, nil, UnixSocket.socketFlags) }
             return UnixSocket(adopting: FileDescriptor(owning: raw))
         } catch where error == .wouldBlock {
             return nil
@@ -108,20 +108,20 @@ public struct UnixSocket: ~Copyable, Sendable {
     func integerOption(_ option: CInt) throws(Errno) -> CInt {
         var value: CInt = 0
         var length = socklen_t(MemoryLayout<CInt>.size)
-        _ = try syscall { getsockopt(descriptor.rawValue, SOL_SOCKET, option, &value, &length) }
+        _ = try systemCall { getsockopt(descriptor.rawValue, SOL_SOCKET, option, &value, &length) }
         return value
     }
 
     func setIntegerOption(_ option: CInt, _ value: CInt) throws(Errno) {
         var value = value
-        _ = try syscall {
+        _ = try systemCall {
             setsockopt(descriptor.rawValue, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<CInt>.size))
         }
     }
 
     /// Shuts down the writing side, so the peer reads end-of-file after what was sent.
     public func shutdownWriting() throws(Errno) {
-        _ = try syscall { shutdown(descriptor.rawValue, CInt(SHUT_WR)) }
+        _ = try systemCall { shutdown(descriptor.rawValue, CInt(SHUT_WR)) }
     }
 }
 
