@@ -99,16 +99,25 @@ public struct UnixSocket: ~Copyable, Sendable {
 
     /// Whether the socket is a listening Unix stream socket, as an inherited descriptor must be.
     public func isListeningUnixStream() throws(Errno) -> Bool {
-        let domain = try integerOption(SO_DOMAIN)
-        let type = try integerOption(SO_TYPE)
-        let listening = try integerOption(csb_so_acceptconn())
+        try UnixSocket.isListeningUnixStream(descriptor.rawValue)
+    }
+
+    /// The same check on a descriptor we do not own yet (an inherited one).
+    static func isListeningUnixStream(_ raw: CInt) throws(Errno) -> Bool {
+        let domain = try integerOption(raw, SO_DOMAIN)
+        let type = try integerOption(raw, SO_TYPE)
+        let listening = try integerOption(raw, csb_so_acceptconn())
         return domain == AF_UNIX && type == CInt(SOCK_STREAM.rawValue) && listening != 0
     }
 
     func integerOption(_ option: CInt) throws(Errno) -> CInt {
+        try UnixSocket.integerOption(descriptor.rawValue, option)
+    }
+
+    private static func integerOption(_ raw: CInt, _ option: CInt) throws(Errno) -> CInt {
         var value: CInt = 0
         var length = socklen_t(MemoryLayout<CInt>.size)
-        _ = try systemCall { getsockopt(descriptor.rawValue, SOL_SOCKET, option, &value, &length) }
+        _ = try systemCall { getsockopt(raw, SOL_SOCKET, option, &value, &length) }
         return value
     }
 
