@@ -20,9 +20,3 @@ public struct IORegistration: Hashable, Sendable {
 
     var token: UInt64 { UInt64(generation) << 32 | UInt64(slot) }
 }
-
-/// A timer scheduled on an `EventLoop`, for cancelling it.
-public struct TimerID: Hashable, Sendable {
-    let slot: UInt32
-    let generation: UInt32
-}

@@ -3,7 +3,9 @@ import CSwiftBusShims
 
 /// Readiness of a descriptor, used both as the interest given to `EventLoop.register`
 /// and as the events a handler receives. `hangup` and `error` are always reported,
-/// whether asked for or not, as the kernel does.
+/// whether asked for or not, as the kernel does. The loop is level-triggered, so a
+/// handler that sees `hangup` must read what is left and deregister: otherwise the
+/// kernel reports the hang-up again on every turn.
 public struct IOEvents: OptionSet, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }

@@ -19,7 +19,8 @@ public final class LoopWaker: Sendable {
         eventDescriptor = FileDescriptor(owning: raw)
     }
 
-    /// Queues `work` for the loop's thread and wakes the loop.
+    /// Queues `work` for the loop's thread and wakes the loop. Storing the closure costs
+    /// the posting thread one allocation; running it costs the loop none.
     public func post(_ work: @escaping Work) {
         pending.withLock { $0.append(work) }
         wake()

@@ -1,5 +1,12 @@
 // Timer Queue: deadlines on CLOCK_MONOTONIC in a min-heap.
 
+/// A timer scheduled on an `EventLoop`, for cancelling it. The generation makes the
+/// handle of a timer that has fired or been cancelled harmless once its slot is reused.
+public struct TimerID: Hashable, Sendable {
+    let slot: UInt32
+    let generation: UInt32
+}
+
 /// The loop's timers: a binary min-heap ordered by deadline, then by the order they
 /// were added, so timers due at the same instant fire first-come first-served. The
 /// earliest deadline sets `epoll_wait`'s timeout; a timerfd per timer would cost a

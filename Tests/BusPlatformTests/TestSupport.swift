@@ -7,7 +7,7 @@ func uniqueSocketPath(_ tag: String) -> String {
     return "/tmp/swiftbus-test-\(getpid())-\(tag)-\(UInt32.random(in: 0...UInt32.max))"
 }
 
-/// Sends all of `text` over `socket`, asserting the kernel takes it in one go (small messages).
+/// Sends `text` over `socket` and returns how many bytes the kernel took.
 func sendText(_ text: String, over socket: borrowing UnixSocket) throws -> Int {
     var bytes = Array(text.utf8)
     return try bytes.withUnsafeMutableBytes { buffer in try socket.send(UnsafeRawBufferPointer(buffer)) }
