@@ -62,6 +62,11 @@ public struct SASLServer: Sendable {
     /// Feeds the next bytes received from the client. Throws when the client must be
     /// disconnected; every later call throws the same error.
     public mutating func feed(_ chunk: UnsafeRawBufferPointer) throws(SASLError) -> Step {
+        switch state {
+        case .failed(let error): throw error
+        case .finished: throw SASLError(.alreadyFinished, offset: reader.streamOffset)
+        default: break
+        }
         var reply: [UInt8] = []
         var index = 0
         do throws(SASLError) {
@@ -117,8 +122,7 @@ public struct SASLServer: Sendable {
                     identity: identity, mechanism: mechanism, unixFDsNegotiated: unixFDsNegotiated, consumedBytes: consumed)
             }
             answer = whileAuthenticated(command)
-        case .awaitingNulByte, .finished: throw SASLError(.alreadyFinished, offset: offset)
-        case .failed(let error): throw error
+        case .awaitingNulByte, .finished, .failed: throw SASLError(.alreadyFinished, offset: offset)
         }
         try append(answer, to: &reply, offset: offset)
         return nil
