@@ -1,4 +1,4 @@
-/// The server side of D-Bus authentication, as a pure state machine: bytes in, reply bytes
+/// The server side of D-Bus authentication (type `SASLServer`), as a pure state machine: bytes in, reply bytes
 /// and state out, no I/O.
 ///
 /// Behaviour follows dbus-daemon 1.14 (`dbus-auth.c`) where it is observable to clients:
