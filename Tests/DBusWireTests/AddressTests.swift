@@ -152,11 +152,11 @@ struct SplitMix64: RandomNumberGenerator {
         }
     }
 
-    @Test func tmpdirListensOnANewAbstractSocketAndDirOnAPath() throws {
+    @Test func tmpdirAndDirListenOnANewRandomPathInTheDirectory() throws {
         var generator = SplitMix64(state: 42)
         let tmp = try UnixAddress(parsing: "unix:tmpdir=/tmp").listeningLocation(runtimeDirectory: nil, using: &generator)
         let dir = try UnixAddress(parsing: "unix:dir=/run/x/").listeningLocation(runtimeDirectory: nil, using: &generator)
-        guard case .abstract(let tmpName) = tmp, case .path(let dirPath) = dir else {
+        guard case .path(let tmpName) = tmp, case .path(let dirPath) = dir else {
             Issue.record("unexpected kinds \(tmp) \(dir)")
             return
         }

@@ -10,8 +10,10 @@ public struct UnixAddress: Sendable, Hashable, CustomStringConvertible {
         case path(String)
         /// A Linux abstract socket with this name (no leading NUL).
         case abstract(String)
-        /// Listen only: a new randomly named socket in this directory; abstract on Linux,
-        /// as dbus-daemon does, so nothing needs cleaning up.
+        /// Listen only: a new randomly named filesystem socket in this directory. The spec
+        /// lets a server use an abstract socket instead (dbus-daemon 1.14 does on Linux); we
+        /// do not, because abstract sockets ignore filesystem permissions and mount
+        /// namespaces, which is why dbus 1.15 made `tmpdir` behave like `dir`.
         case tmpdir(String)
         /// Listen only: a new randomly named filesystem socket in this directory.
         case dir(String)

@@ -50,8 +50,8 @@ extension UnixAddress {
         switch location {
         case .path(let path): resolved = .path(path)
         case .abstract(let name): resolved = .abstract(name)
-        case .tmpdir(let directory): resolved = .abstract(Self.randomName(in: directory, using: &generator))
-        case .dir(let directory): resolved = .path(Self.randomName(in: directory, using: &generator))
+        case .tmpdir(let directory), .dir(let directory):
+            resolved = .path(Self.randomName(in: directory, using: &generator))
         case .runtime:
             guard let runtimeDirectory, !runtimeDirectory.isEmpty else { throw AddressError(.runtimeDirectoryUnset) }
             resolved = .path(Self.joined(runtimeDirectory, "bus"))
