@@ -1,3 +1,4 @@
+// Address tests: the address grammar and escaping, the unix view, socket resolution.
 import Testing
 @testable import DBusWire
 

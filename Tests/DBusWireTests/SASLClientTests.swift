@@ -1,3 +1,4 @@
+// SASL client tests, and client and server wired together in memory.
 import Testing
 @testable import DBusWire
 

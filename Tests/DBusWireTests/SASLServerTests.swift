@@ -1,3 +1,4 @@
+// SASL server tests: every real client style, every reply, every rule broken.
 import Testing
 @testable import DBusWire
 

@@ -1,3 +1,4 @@
+// SASL test fixtures: a server factory, byte helpers, a stand-in extension.
 @testable import DBusWire
 
 /// Shared fixtures for the SASL suites.

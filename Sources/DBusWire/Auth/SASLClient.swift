@@ -92,11 +92,12 @@ public struct SASLClient: Sendable {
         while let line = try reader.nextLine(in: chunk, at: &index) {
             let offset = reader.streamOffset - line.count - 2
             try handle(SASLCommandLine(line), raw: line, output: &output, offset: offset)
-            if phases.isEmpty {
+            // The auth phase comes first and only completes with a GUID, so it is set here.
+            if phases.isEmpty, let serverGUID {
                 finished = true
                 if !pipelined { output += SASLCommandLine(command: "BEGIN").bytes }
                 let outcome = SASLClientOutcome(
-                    serverGUID: serverGUID!, unixFDsAgreed: unixFDsAgreed, extensionReply: extensionReply,
+                    serverGUID: serverGUID, unixFDsAgreed: unixFDsAgreed, extensionReply: extensionReply,
                     consumedBytes: index)
                 return Step(output: output, outcome: outcome)
             }

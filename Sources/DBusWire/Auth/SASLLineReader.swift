@@ -8,9 +8,6 @@ struct SASLLineReader: Sendable {
     /// Bytes taken from the stream so far.
     private(set) var streamOffset = 0
 
-    /// Offset in the stream where the line last returned (or now being read) began.
-    var currentLineOffset: Int { lineStart }
-
     /// Reads from `chunk[index...]` up to the end of one line and returns the line without
     /// its CRLF, leaving `index` after the LF; returns nil when the chunk ends mid-line.
     mutating func nextLine(in chunk: UnsafeRawBufferPointer, at index: inout Int) throws(SASLError) -> [UInt8]? {

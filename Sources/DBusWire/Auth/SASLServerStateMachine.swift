@@ -200,6 +200,8 @@ public struct SASLServer: Sendable {
             if let text = commandExtension?.reply(
                 toCommand: line.command, argument: line.argument, unixFDsNegotiated: unixFDsNegotiated)
             {
+                // The reply goes on the wire as one line; anything else would desynchronise the client.
+                precondition(text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, "extension reply must be printable ASCII")
                 return .raw(text)
             }
             return .error("Unknown command")
