@@ -14,7 +14,7 @@ struct FuzzExtension: SASLServerExtension {
 enum Ending: Equatable {
     case pending
     case done(SASLServerOutcome.Identity, Bool, Int)
-    case failed(SASLError)
+    case failed(SASLError.Reason, Int)
 }
 
 func makeServer(_ config: UInt8) -> SASLServer {
@@ -48,7 +48,9 @@ func run(_ config: UInt8, _ stream: [UInt8], chunk size: Int) -> (Ending, [UInt8
                 return (.done(outcome.identity, outcome.unixFDsNegotiated, start + outcome.consumedBytes), replies)
             }
         } catch {
-            return (.failed(error), replies)
+            checkReply(error.finalReply)
+            // finalReply holds the replies of the last chunk only, so compare the rest.
+            return (.failed(error.reason, error.offset), replies)
         }
         start = end
     }

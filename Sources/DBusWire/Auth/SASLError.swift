@@ -36,9 +36,14 @@ public struct SASLError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Offset, in the byte stream received from the peer, of the byte or line at fault.
     public var offset: Int
 
-    public init(_ reason: Reason, offset: Int) {
+    /// Replies still owed to the peer before closing, e.g. the REJECTED that reached
+    /// `SASLLimits.maxRejections`: dbus-daemon sends it, then hangs up. Usually empty.
+    public var finalReply: [UInt8]
+
+    public init(_ reason: Reason, offset: Int, finalReply: [UInt8] = []) {
         self.reason = reason
         self.offset = offset
+        self.finalReply = finalReply
     }
 
     public var description: String {

@@ -5,7 +5,8 @@ public enum SASLLimits {
     /// from dbus-daemon's auth buffer size.
     public static let maxLineLength = 16 * 1024
     /// REJECTED replies before the server gives up: dbus-daemon's `max_failures`. The
-    /// failure that reaches it ends the conversation instead of being answered.
+    /// failure that reaches it is still answered (in `SASLError.finalReply`), then the
+    /// conversation ends, as dbus-daemon 1.14 does.
     public static let maxRejections = 6
     /// Commands a peer may send before BEGIN. A real client needs at most six (AUTH to list
     /// mechanisms, AUTH, DATA, NEGOTIATE_UNIX_FD, an extension, BEGIN); neither reference

@@ -155,7 +155,7 @@ public struct SASLServer: Sendable {
             unixFDsNegotiated = false
             state = .awaitingAuth
             if rejections >= SASLLimits.maxRejections {
-                throw SASLError(.tooManyRejections(limit: SASLLimits.maxRejections), offset: offset)
+                throw SASLError(.tooManyRejections(limit: SASLLimits.maxRejections), offset: offset, finalReply: reply)
             }
         }
     }
