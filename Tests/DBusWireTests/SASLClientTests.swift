@@ -24,6 +24,19 @@ import Testing
         #expect(step.outcome == SASLClientOutcome(serverGUID: F.guid, unixFDsAgreed: true, extensionReply: nil, consumedBytes: replies.count))
     }
 
+    /// The bytes dbus-daemon 1.14.10 sent back for exactly this client's pipelined write
+    /// (captured with a raw socket): the extension costs nothing and the client stays classic.
+    @Test func understandsDbusDaemonsAnswerToThePipelinedExtension() throws {
+        var client = SASLClient(credential: .socket, negotiateUnixFDs: true, extensionCommand: "SWIFTBUS_KDBUS v1")
+        #expect(F.text(client.start()) == "\0AUTH EXTERNAL\r\nDATA\r\nNEGOTIATE_UNIX_FD\r\nSWIFTBUS_KDBUS v1\r\nBEGIN\r\n")
+        let transcript = "DATA\r\nOK 44cdd87f2932fad31f6271ef6b0a33ae\r\nAGREE_UNIX_FD\r\nERROR \"Unknown command\"\r\n"
+        let outcome = try #require(try client.feed(F.bytes(transcript)).outcome)
+        #expect(outcome.serverGUID == DBusGUID("44cdd87f2932fad31f6271ef6b0a33ae"))
+        #expect(outcome.unixFDsAgreed)
+        #expect(outcome.extensionReply == .refused("\"Unknown command\""))
+        #expect(outcome.consumedBytes == transcript.utf8.count)
+    }
+
     @Test func stepByStepSendsEachCommandAfterTheReplyBeforeIt() throws {
         var client = SASLClient(credential: .socket, negotiateUnixFDs: true, extensionCommand: "SWIFTBUS_KDBUS v1", pipelined: false)
         #expect(F.text(client.start()) == "\0AUTH EXTERNAL\r\n")
