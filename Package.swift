@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "DBusWire", targets: ["DBusWire"]),
         .library(name: "BusPlatform", targets: ["BusPlatform"]),
+        .library(name: "SwiftBus", targets: ["SwiftBus"]),
         .executable(name: "swiftbusd", targets: ["swiftbusd"]),
     ],
     targets: [
@@ -20,9 +21,11 @@ let package = Package(
         .target(name: "DBusWire", swiftSettings: strict),
         .target(name: "BusPlatform", dependencies: ["CSwiftBusShims"], swiftSettings: strict),
         .target(name: "BusBroker", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
+        .target(name: "SwiftBus", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
         .executableTarget(name: "swiftbusd", dependencies: ["DBusWire", "BusPlatform", "BusBroker"], swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform"], swiftSettings: strict),
         .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker"], swiftSettings: strict),
+        .testTarget(name: "SwiftBusTests", dependencies: ["SwiftBus"], swiftSettings: strict),
     ]
 )
