@@ -26,6 +26,6 @@ let package = Package(
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform"], swiftSettings: strict),
         .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker"], swiftSettings: strict),
-        .testTarget(name: "SwiftBusTests", dependencies: ["SwiftBus"], swiftSettings: strict),
+        .testTarget(name: "SwiftBusTests", dependencies: ["SwiftBus", "DBusWire", "BusPlatform"], swiftSettings: strict),
     ]
 )

@@ -6,7 +6,8 @@ extension Array: DBusRepresentable where Element: DBusRepresentable {
 
     /// `[UInt8]` becomes one `.bytes` buffer (`ay`), never an enum per byte.
     public func dbusValue(in context: inout DBusEncodingContext) throws -> DBusValue {
-        if let bytes = self as? [UInt8] { return .bytes(bytes) }
+        // Test the element type, not the value: an empty [Int32] casts to [UInt8] too.
+        if Element.self == UInt8.self, let bytes = self as? [UInt8] { return .bytes(bytes) }
         var values: [DBusValue] = []
         values.reserveCapacity(count)
         for element in self { values.append(try element.dbusValue(in: &context)) }
