@@ -1,0 +1,62 @@
+// Disconnect Tests: what pending calls, signal streams and later calls see when a connection ends.
+import SwiftBus
+import Testing
+
+@Suite("Disconnect behaviour")
+struct DisconnectTests {
+    @Test("close(): pending calls fail with .disconnected, streams finish, later calls throw at once",
+          arguments: TestBus.available)
+    func closeByClient(bus: TestBus) async throws {
+        let pair = try await ServedPair(on: bus)
+        let ticks = try await pair.proxy.signals(TestInterface.ticked)
+        let proxy = pair.proxy
+        let pending = Task { try await proxy.call(TestInterface.sleep, 10_000) }
+        try await Task.sleep(for: .milliseconds(50))
+        pair.client.close()
+        try expectDisconnected(await pending.result)
+        var iterator = ticks.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+        #expect(!pair.client.isConnected)
+        let clock = ContinuousClock()
+        let started = clock.now
+        try expectDisconnected(await outcome { try await pair.proxy.call(TestInterface.add, 1, 2) })
+        #expect(clock.now - started < .milliseconds(100))
+        #expect(throws: ConnectionError.self) { try pair.client.emit(TestInterface.ticked, from: "/", "late", 0) }
+        try expectDisconnected(await outcome { try await pair.client.nameEvents() })
+        try expectDisconnected(await outcome { try await Proxy<TestInterface>(connection: pair.client, destination: pair.server.uniqueName, path: ServedPair.path).signals(TestInterface.ticked) })
+    }
+
+    @Test("the bus going away: pending calls fail with .disconnected and streams finish", arguments: TestBus.available)
+    func busGoesAway(bus: TestBus) async throws {
+        let running = try bus.startPrivate()
+        let connection: Connection
+        do { connection = try await Connection.connect(to: running.address) } catch {
+            running.stop()
+            throw error
+        }
+        let stream = try await connection.messages(matching: MatchRule(type: .signal, interface: "org.swiftbus.Never"))
+        // A call to ourselves whose handler takes longer than the test: still pending when the bus dies.
+        connection.export(testImplementation(TestState(), connection: connection, path: ServedPair.path), at: ServedPair.path)
+        let proxy = Proxy<TestInterface>(connection: connection, destination: connection.uniqueName, path: ServedPair.path)
+        let pending = Task { try await proxy.call(TestInterface.sleep, 10_000) }
+        try await Task.sleep(for: .milliseconds(50))
+        running.stop()
+        try expectDisconnected(await pending.result)
+        var iterator = stream.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+        await connection.waitUntilDisconnected()
+        #expect(!connection.isConnected)
+    }
+
+    private func expectDisconnected<T>(_ result: Result<T, any Error>, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard case .failure(ConnectionError.disconnected) = result else {
+            Issue.record("expected .disconnected, got \(result)", sourceLocation: sourceLocation)
+            return
+        }
+    }
+}
+
+/// The outcome of an async throwing call, as a value.
+func outcome<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}
