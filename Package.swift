@@ -23,9 +23,10 @@ let package = Package(
         .target(name: "BusBroker", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
         .target(name: "SwiftBus", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
         .executableTarget(name: "swiftbusd", dependencies: ["DBusWire", "BusPlatform", "BusBroker"], swiftSettings: strict),
-        .testTarget(name: "DBusWireTests", dependencies: ["DBusWire"], resources: [.copy("Vectors")], swiftSettings: strict),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform"], swiftSettings: strict),
-        .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker"], swiftSettings: strict),
+        .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwiftBusTests", dependencies: ["SwiftBus", "DBusWire", "BusPlatform"], exclude: ["Interop/python_service.py"],
             swiftSettings: strict),
