@@ -22,6 +22,7 @@ let package = Package(
         .target(name: "BusPlatform", dependencies: ["CSwiftBusShims"], swiftSettings: strict),
         .target(name: "BusBroker", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
         .target(name: "SwiftBus", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
+        .executableTarget(name: "swiftbus-example", dependencies: ["SwiftBus"], path: "Examples/SwiftBusExample", swiftSettings: strict),
         .executableTarget(name: "swiftbusd", dependencies: ["DBusWire", "BusPlatform", "BusBroker"], swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),

@@ -83,3 +83,27 @@ struct BusSignalTests {
         #expect(cache.get(TestInterface.label) == nil)
     }
 }
+
+@Suite("Signals from well-known names")
+struct WellKnownSenderTests {
+    @Test("a proxy on a well-known name follows its owner", arguments: TestBus.available)
+    func followsOwner(bus: TestBus) async throws {
+        let pair = try await ServedPair(on: bus)
+        let name = "org.swiftbus.Test.Owner\(UInt32.random(in: 0...UInt32.max))"
+        #expect(try await pair.server.requestName(name, flags: .allowReplacement) == .primaryOwner)
+        let proxy = Proxy<TestInterface>(connection: pair.client, destination: name, path: ServedPair.path)
+        let ticks = try await proxy.signals(TestInterface.ticked)
+        var iterator = ticks.makeAsyncIterator()
+        try await proxy.call(TestInterface.emit, "first owner")
+        #expect(await iterator.next()?.0 == "first owner")
+
+        let successor = try await Connection.connect(to: bus.address())
+        successor.export(testImplementation(TestState(), connection: successor, path: ServedPair.path), at: ServedPair.path)
+        #expect(try await successor.requestName(name, flags: .replaceExisting) == .primaryOwner)
+        // The bus no longer routes the old owner's signal to this rule; the new owner's must pass
+        // the local filter, which only knows the new owner from NameOwnerChanged.
+        try pair.server.emit(TestInterface.ticked, from: ServedPair.path, "old owner", 0)
+        try await proxy.call(TestInterface.emit, "second owner")
+        #expect(await iterator.next()?.0 == "second owner")
+    }
+}

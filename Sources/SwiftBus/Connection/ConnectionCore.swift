@@ -35,6 +35,10 @@ final class ConnectionCore: Sendable {
         var outgoing: [Outgoing] = []
         var pending: [UInt32: PendingCall] = [:]
         var subscribers: [UInt64: Subscriber] = [:]
+        /// Owners of the well-known names that subscribers' rules name as sender, kept
+        /// current from NameOwnerChanged: the bus matches such rules against the owner, and
+        /// the local routing has to do the same.
+        var trackedOwners: [String: TrackedOwner] = [:]
         var nextSubscriberID: UInt64 = 0
         var disconnectReason: String?
         var closeRequested = false
@@ -146,7 +150,13 @@ final class ConnectionCore: Sendable {
         case .signal:
             let view = MessageMatchView(message: message)
             let targets = state.withLock { state in
-                state.subscribers.values.filter { $0.rule.matches(view) }.map(\.continuation)
+                Self.noteOwnerChange(message, in: &state)
+                return state.subscribers.values.filter { subscriber in
+                    subscriber.rule.matches(
+                        view,
+                        senderMatches: { name in message.sender == name || state.trackedOwners[name]?.owner == message.sender },
+                        destinationMatches: { _ in true })
+                }.map(\.continuation)
             }
             for target in targets { target.yield(received) }
             return nil
@@ -158,6 +168,50 @@ final class ConnectionCore: Sendable {
     }
 
     // MARK: Subscribers
+
+    /// A well-known name being followed, and how many subscriptions need it.
+    struct TrackedOwner {
+        var owner: String?
+        var users: Int
+    }
+
+    private static func noteOwnerChange(_ message: Message, in state: inout State) {
+        guard message.sender == BusDriver.busName, message.member == "NameOwnerChanged",
+            message.interface == BusDriver.interfaceName, message.body.count == 3,
+            case .string(let name) = message.body[0], case .string(let owner) = message.body[2],
+            state.trackedOwners[name] != nil
+        else { return }
+        state.trackedOwners[name]?.owner = owner.isEmpty ? nil : owner
+    }
+
+    /// Starts following `name`'s owner; true when this is the first user (the caller then
+    /// adds the NameOwnerChanged rule and asks for the current owner).
+    func trackOwner(of name: String) -> Bool {
+        state.withLock { state in
+            state.trackedOwners[name, default: TrackedOwner(owner: nil, users: 0)].users += 1
+            return state.trackedOwners[name]?.users == 1
+        }
+    }
+
+    /// Records the owner GetNameOwner reported, unless a NameOwnerChanged already did.
+    func setInitialOwner(_ owner: String?, of name: String) {
+        state.withLock { state in
+            if state.trackedOwners[name]?.owner == nil { state.trackedOwners[name]?.owner = owner }
+        }
+    }
+
+    /// Stops following `name`; true when nobody needs it any more (drop the bus rule).
+    func untrackOwner(of name: String) -> Bool {
+        state.withLock { state in
+            guard let tracked = state.trackedOwners[name] else { return false }
+            if tracked.users > 1 {
+                state.trackedOwners[name]?.users -= 1
+                return false
+            }
+            state.trackedOwners.removeValue(forKey: name)
+            return true
+        }
+    }
 
     /// Adds a local subscriber for messages matching `rule`; it is removed when the stream ends.
     func subscribe(_ rule: MatchRule) throws -> (id: UInt64, stream: AsyncStream<ReceivedMessage>) {
