@@ -13,8 +13,8 @@ enum TestBus: String, CustomTestStringConvertible, Sendable, CaseIterable {
     var testDescription: String { rawValue }
 
     /// The buses this machine has: dbus-daemon and dbus-broker always (the test deps
-    /// installer provides them); swiftbusd when `.build/debug/swiftbusd` exists and
-    /// actually serves a bus (until the broker lands, the binary exits at once).
+    /// installer provides them); swiftbusd when `.build/debug/swiftbusd` (or `$SWIFTBUSD`)
+    /// exists and actually serves a bus (until the broker lands, the binary exits at once).
     static let available: [TestBus] = allCases.filter { (try? $0.address()) != nil }
 
     /// The address of this bus, starting it on first use.
@@ -71,7 +71,8 @@ final class BusProcesses: Sendable {
         case .dbusDaemon: return ["/bin/bash", packageRoot + "/Tests/Support/start-dbus-daemon.sh"]
         case .dbusBroker: return ["/bin/bash", packageRoot + "/Tests/Support/start-dbus-broker.sh"]
         case .swiftbusd:
-            let binary = packageRoot + "/.build/debug/swiftbusd"
+            // SWIFTBUSD points at another build (a release one, or the broker branch's).
+            let binary = ProcessInfo.processInfo.environment["SWIFTBUSD"] ?? packageRoot + "/.build/debug/swiftbusd"
             guard access(binary, X_OK) == 0 else { throw BusStartError(bus: bus, reason: "\(binary) not built") }
             let directory = NSTemporaryDirectory() + "swiftbusd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
