@@ -18,6 +18,9 @@ struct BusCallTests {
         #expect(try credentials["UnixUserID"]?.get(UInt32.self) == getuid())
         #expect(try await connection.bus.getConnectionUnixProcessID(connection.uniqueName) == UInt32(getpid()))
         #expect(connection.canPassFileDescriptors)
+        let typed = try await connection.bus.credentials(of: connection.uniqueName)
+        #expect(typed.userID == getuid() && typed.processID == UInt32(getpid()))
+        #expect(typed.groupIDs?.contains(getgid()) == true)
     }
 
     @Test("alternatives in an address are tried in order", arguments: TestBus.available)

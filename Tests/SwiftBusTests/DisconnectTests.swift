@@ -17,6 +17,7 @@ struct DisconnectTests {
         var iterator = ticks.makeAsyncIterator()
         #expect(await iterator.next() == nil)
         #expect(!pair.client.isConnected)
+        #expect(pair.client.disconnectReason == "the connection was closed by this client")
         let clock = ContinuousClock()
         let started = clock.now
         try expectDisconnected(await outcome { try await pair.proxy.call(TestInterface.add, 1, 2) })
@@ -46,6 +47,7 @@ struct DisconnectTests {
         #expect(await iterator.next() == nil)
         await connection.waitUntilDisconnected()
         #expect(!connection.isConnected)
+        #expect(connection.disconnectReason == "the bus closed the connection")
     }
 
     private func expectDisconnected<T>(_ result: Result<T, any Error>, sourceLocation: SourceLocation = #_sourceLocation) throws {

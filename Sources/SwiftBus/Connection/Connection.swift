@@ -6,8 +6,12 @@ import DBusWire
 ///
 /// Connect with `session()`, `system()` or `connect(to:)`; the connection authenticates
 /// with SASL EXTERNAL (asking for unix fd passing), says Hello and knows its unique name
-/// before it is returned. Its socket is served by a dedicated I/O thread running an epoll
-/// loop; every method here is safe to call from any task.
+/// before it is returned. The SASL lines and Hello leave in one write.
+///
+/// Threading contract (as sd-bus's, with the loop hidden): the socket is served by a
+/// dedicated I/O thread running an epoll loop; it never runs user code. Replies resume the
+/// awaiting task, signals are yielded to streams, and each incoming method call runs its
+/// handler in a new task. Every method here is safe to call from any task or thread.
 ///
 /// On disconnect — `close()`, the bus going away, or an I/O error — every pending call
 /// fails with `ConnectionError.disconnected`, every signal stream finishes, and every later
@@ -76,8 +80,9 @@ public final class Connection: Sendable {
 
     /// Waits until the connection is down, e.g. after the bus went away.
     public func waitUntilDisconnected() async {
-        let stream = try? core.subscribe(MatchRule(type: .signal, path: "/org/freedesktop/DBus/Local"))
-        guard let stream else { return }
-        for await _ in stream.stream {}
+        await core.waitUntilDisconnected()
     }
+
+    /// Why the connection ended (closed by us, by the bus, an I/O error); nil while it is up.
+    public var disconnectReason: String? { core.disconnectReason }
 }

@@ -42,6 +42,7 @@ final class ConnectionCore: Sendable {
         var nextSubscriberID: UInt64 = 0
         var disconnectReason: String?
         var closeRequested = false
+        var disconnectWaiters: [CheckedContinuation<Void, Never>] = []
         var methodCallHandler: (@Sendable (ReceivedMessage) -> Void)?
         var unixFDsAgreed = false
     }
@@ -232,6 +233,21 @@ final class ConnectionCore: Sendable {
 
     var isConnected: Bool { state.withLock { $0.disconnectReason == nil } }
 
+    /// Returns once the connection is down.
+    func waitUntilDisconnected() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let alreadyDown = state.withLock { state in
+                if state.disconnectReason != nil { return true }
+                state.disconnectWaiters.append(continuation)
+                return false
+            }
+            if alreadyDown { continuation.resume() }
+        }
+    }
+
+    /// Why the connection ended, or nil while it is up.
+    var disconnectReason: String? { state.withLock { $0.disconnectReason } }
+
     // MARK: Ending
 
     /// Asks the I/O thread to send what is queued and close.
@@ -243,19 +259,21 @@ final class ConnectionCore: Sendable {
     /// Marks the connection down and tells everyone waiting: pending calls fail with
     /// `.disconnected`, signal streams finish. Idempotent.
     func markDisconnected(_ reason: String) {
-        let (pending, subscribers) = state.withLock { state in
+        let (pending, subscribers, waiters) = state.withLock { state in
             if state.disconnectReason == nil { state.disconnectReason = reason }
             defer {
                 state.pending.removeAll()
                 state.subscribers.removeAll()
                 state.outgoing.removeAll()
+                state.disconnectWaiters.removeAll()
                 state.methodCallHandler = nil
             }
-            return (Array(state.pending.values), Array(state.subscribers.values))
+            return (Array(state.pending.values), Array(state.subscribers.values), state.disconnectWaiters)
         }
         let error = ConnectionError.disconnected(reason)
         for call in pending { call.continuation.resume(throwing: error) }
         for subscriber in subscribers { subscriber.continuation.finish() }
+        for waiter in waiters { waiter.resume() }
     }
 }
 
