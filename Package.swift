@@ -15,6 +15,12 @@ let package = Package(
         .library(name: "BusPlatform", targets: ["BusPlatform"]),
         .library(name: "SwiftBus", targets: ["SwiftBus"]),
         .executable(name: "swiftbusd", targets: ["swiftbusd"]),
+        .executable(name: "swiftbusctl", targets: ["swiftbusctl"]),
+        .library(name: "SwiftBusCodegen", targets: ["SwiftBusCodegen"]),
+        .executable(name: "swiftbus-codegen", targets: ["swiftbus-codegen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .target(name: "CSwiftBusShims"),
@@ -24,12 +30,23 @@ let package = Package(
         .target(name: "SwiftBus", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
         .executableTarget(name: "swiftbus-example", dependencies: ["SwiftBus"], path: "Examples/SwiftBusExample", swiftSettings: strict),
         .executableTarget(name: "swiftbusd", dependencies: ["DBusWire", "BusPlatform", "BusBroker"], swiftSettings: strict),
+        .target(name: "SwiftBusCodegen", dependencies: ["DBusWire"], swiftSettings: strict),
+        .executableTarget(
+            name: "swiftbus-codegen",
+            dependencies: ["SwiftBusCodegen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "swiftbusctl", dependencies: ["SwiftBus", "SwiftBusCodegen", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform"], swiftSettings: strict),
         .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwiftBusTests", dependencies: ["SwiftBus", "DBusWire", "BusPlatform"], exclude: ["Interop/python_service.py"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SwiftBusCodegenTests", dependencies: ["SwiftBusCodegen", "SwiftBus", "swiftbusctl", "swiftbus-codegen"], resources: [.copy("Fixtures")],
             swiftSettings: strict),
     ]
 )
