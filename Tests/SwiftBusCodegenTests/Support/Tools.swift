@@ -63,3 +63,13 @@ final class ReferenceBus: Sendable {
 
 /// Read only by the exit handler, written once before it is installed.
 nonisolated(unsafe) private var referenceBusPID: Int32 = 0
+
+/// Runs a process on a Dispatch thread: a blocking `run` inside a task would hold one of
+/// the few cooperative threads (two on this machine) and starve the test that feeds it.
+func runInBackground(_ executable: String, _ arguments: [String]) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try run(executable, arguments) })
+        }
+    }
+}
