@@ -74,3 +74,29 @@ struct DisconnectTests {
 func outcome<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
     do { return .success(try await body()) } catch { return .failure(error) }
 }
+
+@Suite("Authentication")
+struct AuthenticationTests {
+    @Test("a bus that refuses EXTERNAL fails the connect with .authenticationFailed naming its mechanisms")
+    func refusedMechanism() async throws {
+        let running = try BusProcesses.startDaemon(configuration: { socket in
+            """
+            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+            <busconfig>
+              <type>session</type>
+              <listen>unix:path=\(socket)</listen>
+              <auth>DBUS_COOKIE_SHA1</auth>
+              <policy context="default"><allow send_destination="*"/><allow own="*"/></policy>
+            </busconfig>
+            """
+        })
+        defer { running.stop() }
+        let error = await #expect(throws: ConnectionError.self) { try await Connection.connect(to: running.address) }
+        guard case .authenticationFailed(let reason)? = error else {
+            Issue.record("expected .authenticationFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(reason.contains("DBUS_COOKIE_SHA1"), "\(reason)")
+    }
+}
