@@ -43,7 +43,7 @@ struct BusServingTests {
         let added = try await manager.signals(ObjectManagerInterface.interfacesAdded)
         let removed = try await manager.signals(ObjectManagerInterface.interfacesRemoved)
         let second: ObjectPath = "/org/swiftbus/Second"
-        pair.server.export(testImplementation(TestState(), connection: pair.server, path: second), at: second)
+        pair.server.export(testImplementation(TestState(), path: second), at: second)
         let announcement = await firstElement(of: added)
         #expect(announcement?.0 == second)
         #expect(announcement?.1[TestInterface.name]?["Label"] != nil)

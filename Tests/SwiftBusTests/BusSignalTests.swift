@@ -98,7 +98,7 @@ struct WellKnownSenderTests {
         #expect(await iterator.next()?.0 == "first owner")
 
         let successor = try await Connection.connect(to: bus.address())
-        successor.export(testImplementation(TestState(), connection: successor, path: ServedPair.path), at: ServedPair.path)
+        successor.export(testImplementation(TestState(), path: ServedPair.path), at: ServedPair.path)
         #expect(try await successor.requestName(name, flags: .replaceExisting) == .primaryOwner)
         // The bus no longer routes the old owner's signal to this rule; the new owner's must pass
         // the local filter, which only knows the new owner from NameOwnerChanged.

@@ -37,7 +37,7 @@ struct DisconnectTests {
         }
         let stream = try await connection.messages(matching: MatchRule(type: .signal, interface: "org.swiftbus.Never"))
         // A call to ourselves whose handler takes longer than the test: still pending when the bus dies.
-        connection.export(testImplementation(TestState(), connection: connection, path: ServedPair.path), at: ServedPair.path)
+        connection.export(testImplementation(TestState(), path: ServedPair.path), at: ServedPair.path)
         let proxy = Proxy<TestInterface>(connection: connection, destination: connection.uniqueName, path: ServedPair.path)
         let pending = Task { try await proxy.call(TestInterface.sleep, 10_000) }
         try await Task.sleep(for: .milliseconds(50))
@@ -48,6 +48,18 @@ struct DisconnectTests {
         await connection.waitUntilDisconnected()
         #expect(!connection.isConnected)
         #expect(connection.disconnectReason == "the bus closed the connection")
+    }
+
+    @Test("dropping the last reference closes the connection", arguments: TestBus.available)
+    func releaseCloses(bus: TestBus) async throws {
+        let observer = try await Connection.connect(to: bus.address())
+        let name = try await { () async throws -> String in
+            let pair = try await ServedPair(on: bus)
+            #expect(try await pair.proxy.call(TestInterface.add, 1, 1) == 2)
+            return pair.server.uniqueName
+        }()
+        let gone = try await eventually { try await !observer.bus.nameHasOwner(name) }
+        #expect(gone, "\(name) is still on the bus after its last reference went")
     }
 
     private func expectDisconnected<T>(_ result: Result<T, any Error>, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -61,4 +73,30 @@ struct DisconnectTests {
 /// The outcome of an async throwing call, as a value.
 func outcome<T>(_ body: () async throws -> T) async -> Result<T, any Error> {
     do { return .success(try await body()) } catch { return .failure(error) }
+}
+
+@Suite("Authentication")
+struct AuthenticationTests {
+    @Test("a bus that refuses EXTERNAL fails the connect with .authenticationFailed naming its mechanisms")
+    func refusedMechanism() async throws {
+        let running = try BusProcesses.startDaemon(configuration: { socket in
+            """
+            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+            <busconfig>
+              <type>session</type>
+              <listen>unix:path=\(socket)</listen>
+              <auth>DBUS_COOKIE_SHA1</auth>
+              <policy context="default"><allow send_destination="*"/><allow own="*"/></policy>
+            </busconfig>
+            """
+        })
+        defer { running.stop() }
+        let error = await #expect(throws: ConnectionError.self) { try await Connection.connect(to: running.address) }
+        guard case .authenticationFailed(let reason)? = error else {
+            Issue.record("expected .authenticationFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(reason.contains("DBUS_COOKIE_SHA1"), "\(reason)")
+    }
 }

@@ -226,6 +226,8 @@ final class ConnectionIO: IOEventHandler {
     func shutDown(_ reason: String) {
         guard !finished else { return }
         finished = true
+        // Ending before the server said OK is an authentication failure, whatever the cause.
+        let reason = sasl != nil && !reason.hasPrefix("authentication failed") ? "authentication failed: \(reason)" : reason
         if let registration { try? loop.deregister(registration) }
         registration = nil
         try? socket.shutdownWriting()

@@ -4,6 +4,8 @@ import DBusWire
 extension Connection {
     /// Serves `implementation` at `path`. Another implementation of the same interface at
     /// the same path is replaced. An ObjectManager above the path announces it.
+    /// Handlers that capture this connection keep it alive until `close()`; to emit signals
+    /// from a handler, `MethodContext.current?.emit(…)` needs no capture.
     public func export<Interface: DBusInterface>(_ implementation: InterfaceImplementation<Interface>, at path: ObjectPath) {
         server.export(implementation.exported, at: path)
     }

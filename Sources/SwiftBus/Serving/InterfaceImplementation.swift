@@ -69,9 +69,22 @@ public struct InterfaceImplementation<Interface: DBusInterface>: Sendable {
 }
 
 /// Who is calling, and what: available to method and property handlers as `MethodContext.current`.
+/// It can also emit signals on the connection that received the call, so a handler need not
+/// capture its `Connection` (a captured connection is kept alive by its own exported objects
+/// until `close()`).
 public struct MethodContext: Sendable {
     /// The call message.
     public let message: ReceivedMessage
+    let core: ConnectionCore
+
+    /// Emits a declared signal on the connection that received this call.
+    public func emit<each Argument: DBusRepresentable>(
+        _ signal: SignalDeclaration<repeat each Argument>, from path: ObjectPath, _ arguments: repeat each Argument
+    ) throws {
+        let (body, descriptors) = try encodeArguments(repeat each arguments)
+        _ = try core.send(Message.signal(path: path.rawValue, interface: signal.interface, member: signal.name, body: body),
+                          fileDescriptors: descriptors)
+    }
     /// The caller's unique name.
     public var sender: String? { message.message.sender }
     /// The path the call was addressed to.

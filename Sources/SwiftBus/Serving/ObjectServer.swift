@@ -87,7 +87,7 @@ final class ObjectServer: Sendable {
         let message = call.message
         let outcome: Result<([DBusValue], [UnixFD]), DBusError>
         do {
-            outcome = .success(try await MethodContext.$current.withValue(MethodContext(message: call)) {
+            outcome = .success(try await MethodContext.$current.withValue(MethodContext(message: call, core: core)) {
                 try await dispatch(call)
             })
         } catch let error as DBusError {

@@ -55,7 +55,8 @@ struct InteropTests {
 
     @Test("gdbus calls our object and parses our introspection", arguments: TestBus.available)
     func gdbusCallsUs(bus: TestBus) async throws {
-        let (_, name) = try await servedWithName(on: bus)
+        let (pair, name) = try await servedWithName(on: bus)
+        defer { withExtendedLifetime(pair) {} }
         let address = try bus.address()
         let path = ServedPair.path.rawValue
         let add = try await runProcess(["/usr/bin/gdbus", "call", "--address", address, "--dest", name, "--object-path", path,
@@ -73,7 +74,8 @@ struct InteropTests {
 
     @Test("a python (dbus-python) client calls us and receives our signal", arguments: TestBus.available)
     func pythonCallsUs(bus: TestBus) async throws {
-        let (_, name) = try await servedWithName(on: bus)
+        let (pair, name) = try await servedWithName(on: bus)
+        defer { withExtendedLifetime(pair) {} }
         let script = """
             import dbus, dbus.mainloop.glib, sys
             from gi.repository import GLib

@@ -14,7 +14,7 @@ struct ServedPair {
         server = try await Connection.connect(to: address)
         client = try await Connection.connect(to: address)
         state = TestState()
-        server.export(testImplementation(state, connection: server, path: Self.path), at: Self.path)
+        server.export(testImplementation(state, path: Self.path), at: Self.path)
         proxy = Proxy(connection: client, destination: server.uniqueName, path: Self.path)
     }
 }

@@ -80,9 +80,22 @@ final class BusProcesses: Sendable {
         }
     }
 
+    /// Starts dbus-daemon with a configuration made for one test; `configuration` gets the
+    /// socket path to listen on.
+    static func startDaemon(configuration: (String) -> String) throws -> StartedBus {
+        let directory = NSTemporaryDirectory() + "swiftbus-custom-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let config = directory + "/bus.conf"
+        try configuration(directory + "/bus").write(toFile: config, atomically: true, encoding: .utf8)
+        return try spawn(.dbusDaemon, ["/usr/bin/dbus-daemon", "--config-file=\(config)", "--nofork", "--nopidfile", "--print-address=1"])
+    }
+
     /// Spawns the bus in its own process group and reads the address it prints.
     static func start(_ bus: TestBus) throws(BusStartError) -> StartedBus {
-        let arguments = try command(for: bus)
+        try spawn(bus, try command(for: bus))
+    }
+
+    private static func spawn(_ bus: TestBus, _ arguments: [String]) throws(BusStartError) -> StartedBus {
         var pipe: [CInt] = [-1, -1]
         guard Glibc.pipe(&pipe) == 0 else { throw BusStartError(bus: bus, reason: "pipe: errno \(errno)") }
         var actions = posix_spawn_file_actions_t()

@@ -56,7 +56,7 @@ final class TestState: Sendable {
 }
 
 /// The served implementation of `TestInterface`.
-func testImplementation(_ state: TestState, connection: Connection, path: ObjectPath) -> InterfaceImplementation<TestInterface> {
+func testImplementation(_ state: TestState, path: ObjectPath) -> InterfaceImplementation<TestInterface> {
     var object = InterfaceImplementation(TestInterface.self)
     object.method(TestInterface.add) { a, b in a &+ b }
     object.method(TestInterface.echo) { value in value }
@@ -79,7 +79,9 @@ func testImplementation(_ state: TestState, connection: Connection, path: Object
     object.method(TestInterface.bytes) { bytes in (UInt32(bytes.count), Array(bytes.reversed())) }
     object.method(TestInterface.point) { point in Point(x: point.y, y: point.x, name: point.name + "!") }
     object.method(TestInterface.emit) { label in
-        try connection.emit(TestInterface.ticked, from: path, label, UInt32(label.utf8.count))
+        // Through the call's context, so the implementation does not capture its connection.
+        guard let context = MethodContext.current else { throw DBusError(name: DBusError.failed, message: "no call context") }
+        try context.emit(TestInterface.ticked, from: path, label, UInt32(label.utf8.count))
     }
     object.property(TestInterface.counter, get: { state.counter.load(ordering: .relaxed) },
                     set: { state.counter.store($0, ordering: .relaxed) })
