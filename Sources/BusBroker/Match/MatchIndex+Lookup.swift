@@ -27,8 +27,10 @@ extension MatchIndex {
         // 128 cursors of 8 bytes: within the size the standard library always takes from the stack.
         withUnsafeTemporaryAllocation(of: MatchCursor.self, capacity: MatchShape.maxCompatibleShapes) { cursors in
             var count = 0
-            for shape in activeShapes {
-                guard let key = keys.key(for: shape) else { continue }
+            // Index loops: in debug builds `for-in` over an array called malloc once per element
+            // (measured with the uprobe counter of the allocation test); index loops do not.
+            for position in activeShapes.indices {
+                guard let key = keys.key(for: activeShapes[position]) else { continue }
                 statistics.bucketsProbed += 1
                 guard let bucket = bucketsByKey[key] else { continue }
                 statistics.bucketsFound += 1
@@ -70,7 +72,8 @@ extension MatchIndex {
 
     private func lowestOwner(under cursors: UnsafeMutableBufferPointer<MatchCursor>) -> PeerID? {
         var lowest: PeerID?
-        for cursor in cursors {
+        for index in cursors.indices {
+            let cursor = cursors[index]
             guard let entries = buckets[Int(cursor.bucket)]?.entries, Int(cursor.position) < entries.count else {
                 continue
             }

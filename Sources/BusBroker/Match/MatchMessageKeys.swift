@@ -6,8 +6,9 @@ import DBusWire
 struct MatchMessageKeys {
     /// The message has a destination: only eavesdropping rules can add recipients.
     let isAddressed: Bool
-    /// The fields the message has (a shape needing one it lacks cannot match).
-    private(set) var present: MatchShape = [.type, .sender]
+    /// The fields the message has (a shape needing one it lacks cannot match). Every message
+    /// has a type and a sender. (Built with `union`: an array literal allocates in debug builds.)
+    private(set) var present = MatchShape.type.union(.sender)
     let type: UInt8
     let sender: MatchParty
     let destination: MatchParty?

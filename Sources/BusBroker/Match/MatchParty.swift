@@ -32,7 +32,8 @@ enum MatchParty: Hashable, Sendable {
         guard bytes.count > 3, bytes[0] == prefix.0, bytes[1] == prefix.1, bytes[2] == prefix.2 else { return nil }
         if bytes[3] == UInt8(ascii: "0") && bytes.count > 4 { return nil }
         var value: UInt64 = 0
-        for byte in bytes[3...] {
+        for index in 3..<bytes.count {
+            let byte = bytes[index]
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
             let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflowB) = shifted.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
@@ -43,8 +44,13 @@ enum MatchParty: Hashable, Sendable {
     }
 
     /// Byte equality of a string with bytes; native strings lend their bytes without copying.
+    /// Index loops, because generic sequence walks call malloc in debug builds.
     private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var string = string
-        return string.withUTF8 { $0.elementsEqual(bytes) }
+        return string.withUTF8 { characters in
+            guard characters.count == bytes.count else { return false }
+            for index in 0..<bytes.count where characters[index] != bytes[index] { return false }
+            return true
+        }
     }
 }
