@@ -84,13 +84,20 @@ extension MatchIndex {
     }
 
     /// The full test, with the sender and destination names answered by the parties they were
-    /// resolved to when the rule was filed or last refiled.
+    /// resolved to when the rule was filed or last refiled. A destination nobody owns is known
+    /// only by its fingerprint, so there the rule's text is compared with the message's too.
     private func evaluate(_ slot: Int, _ message: some MatchableMessage, _ keys: MatchMessageKeys) -> Bool {
         guard let installed = rules[slot] else { return false }
         return installed.rule.matches(
             message,
             senderMatches: { _ in installed.sender == keys.sender },
-            destinationMatches: { _ in installed.destination == keys.destination })
+            destinationMatches: { ruleDestination in
+                guard installed.destination == keys.destination else { return false }
+                guard case .unownedName = keys.destination else { return true }
+                return message.withHeaderString(.destination) { bytes in
+                    bytes.map { MatchParty.equal(ruleDestination, $0) } ?? false
+                }
+            })
     }
 }
 

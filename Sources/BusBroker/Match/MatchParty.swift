@@ -45,7 +45,7 @@ enum MatchParty: Hashable, Sendable {
 
     /// Byte equality of a string with bytes; native strings lend their bytes without copying.
     /// Index loops, because generic sequence walks call malloc in debug builds.
-    private static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    static func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var string = string
         return string.withUTF8 { characters in
             guard characters.count == bytes.count else { return false }
