@@ -34,6 +34,8 @@ extension MatchIndex {
                 statistics.bucketsProbed += 1
                 guard let bucket = bucketsByKey[key] else { continue }
                 statistics.bucketsFound += 1
+                // At most half the shapes fit a message (see `MatchShape`), so this cannot overflow.
+                precondition(count < cursors.count, "more compatible shapes than MatchShape.maxCompatibleShapes")
                 cursors.initializeElement(at: count, to: MatchCursor(bucket: Int32(bucket), position: 0))
                 count += 1
             }
