@@ -12,7 +12,9 @@ import DBusWire
 
 @Suite(.serialized) struct MatchIndexTimingTests {
     static let ruleCounts = [16, 1 << 10, 1 << 16]
-    static let lookups = 200_000
+    static let lookups = 40_000
+    /// The machine is shared and noisy: the best of several runs is the figure least disturbed.
+    static let runs = 5
 
     @Test func lookupTimeDoesNotGrowWithNonMatchingRules() throws {
         let probes = try MatchIndexScalingTests.probes()
@@ -22,13 +24,13 @@ import DBusWire
             let found: [[PeerID]] = probes.map { index.recipients(of: $0.0, sender: $0.sender) }
             if let reference { #expect(found == reference, "\(count) rules") } else { reference = found }
             var delivered = 0
-            let elapsed = ContinuousClock().measure {
+            let elapsed = Self.best {
                 for round in 0..<Self.lookups {
                     let (message, sender) = probes[round % probes.count]
                     index.forEachRecipient(of: message.view, sender: sender, destination: nil) { _ in delivered += 1 }
                 }
             }
-            #expect(delivered == Self.lookups / probes.count * found.reduce(0) { $0 + $1.count })
+            #expect(delivered == Self.runs * Self.lookups / probes.count * found.reduce(0) { $0 + $1.count })
             print("MatchIndex: \(count) rules: \(Self.nanoseconds(elapsed, per: Self.lookups)) ns per lookup")
         }
     }
@@ -40,7 +42,7 @@ import DBusWire
             let rules = (0..<count).map(MatchIndexScalingTests.nonMatchingRule) + MatchIndexScalingTests.matchingRules
             let rounds = max(20, Self.lookups / count / 4)
             var matched = 0
-            let elapsed = ContinuousClock().measure {
+            let elapsed = Self.best {
                 for round in 0..<rounds {
                     let (message, _) = probes[round % probes.count]
                     for position in rules.indices where rules[position].matches(message.view) { matched += 1 }
@@ -49,6 +51,10 @@ import DBusWire
             #expect(matched > 0)
             print("Asking every rule: \(count) rules: \(Self.nanoseconds(elapsed, per: rounds)) ns per lookup")
         }
+    }
+
+    static func best(_ body: () -> Void) -> Duration {
+        (0..<runs).map { _ in ContinuousClock().measure(body) }.min()!
     }
 
     static func nanoseconds(_ duration: Duration, per count: Int) -> Int {

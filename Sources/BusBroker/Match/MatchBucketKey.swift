@@ -32,4 +32,18 @@ struct MatchBucketKey: Hashable, Sendable {
         if let value = rule.path { shape.insert(.path); path = MatchFingerprint.of(value) }
         if let value = rule.arguments[0] { shape.insert(.arg0); arg0 = MatchFingerprint.of(value) }
     }
+
+    /// Three words into the hasher instead of every field: the fingerprints are already
+    /// hashes, so folding them with rotations loses nothing a probe needs (`==` compares all).
+    func hash(into hasher: inout Hasher) {
+        let tags = UInt64(shape.rawValue) | UInt64(type) << 8 | UInt64(MatchParty.tag(sender)) << 16
+            | UInt64(MatchParty.tag(destination)) << 24
+        hasher.combine(tags)
+        hasher.combine(MatchParty.bits(sender) ^ MatchParty.bits(destination).rotated(by: 32))
+        hasher.combine(interface ^ member.rotated(by: 16) ^ path.rotated(by: 32) ^ arg0.rotated(by: 48))
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotated(by count: UInt64) -> UInt64 { self << count | self >> (64 - count) }
 }

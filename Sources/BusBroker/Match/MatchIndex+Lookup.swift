@@ -56,7 +56,7 @@ extension MatchIndex {
             var decided = peer == recipient
             for index in cursors.indices {
                 let bucket = Int(cursors[index].bucket)
-                guard let entries = buckets[bucket]?.entries else { continue }
+                let entries = buckets[bucket].entries
                 var position = Int(cursors[index].position)
                 while position < entries.count, entries[position].owner == peer {
                     if !decided {
@@ -76,9 +76,8 @@ extension MatchIndex {
         var lowest: PeerID?
         for index in cursors.indices {
             let cursor = cursors[index]
-            guard let entries = buckets[Int(cursor.bucket)]?.entries, Int(cursor.position) < entries.count else {
-                continue
-            }
+            let entries = buckets[Int(cursor.bucket)].entries
+            guard Int(cursor.position) < entries.count else { continue }
             let owner = entries[Int(cursor.position)].owner
             if lowest.map({ owner < $0 }) ?? true { lowest = owner }
         }
@@ -89,17 +88,20 @@ extension MatchIndex {
     /// resolved to when the rule was filed or last refiled. A destination nobody owns is known
     /// only by its fingerprint, so there the rule's text is compared with the message's too.
     private func evaluate(_ slot: Int, _ message: some MatchableMessage, _ keys: MatchMessageKeys) -> Bool {
-        guard let installed = rules[slot] else { return false }
-        return installed.rule.matches(
+        // Fields are read where the rule is stored: copying the whole rule would retain each string.
+        let sender = rules[slot]?.sender
+        let destination = rules[slot]?.destination
+        let matched = rules[slot]?.rule.matches(
             message,
-            senderMatches: { _ in installed.sender == keys.sender },
+            senderMatches: { _ in sender == keys.sender },
             destinationMatches: { ruleDestination in
-                guard installed.destination == keys.destination else { return false }
+                guard destination == keys.destination else { return false }
                 guard case .unownedName = keys.destination else { return true }
                 return message.withHeaderString(.destination) { bytes in
                     bytes.map { MatchParty.equal(ruleDestination, $0) } ?? false
                 }
             })
+        return matched ?? false
     }
 }
 

@@ -43,8 +43,9 @@ public struct MatchIndex: Sendable {
     /// Every installed rule, by slot; nil slots are free and listed in `freeRuleSlots`.
     var rules: [InstalledMatchRule?] = []
     var freeRuleSlots: [Int] = []
-    /// Every bucket, by slot; nil slots are free and listed in `freeBucketSlots`.
-    var buckets: [MatchBucket?] = []
+    /// Every bucket, by slot; free slots hold an empty bucket and are listed in `freeBucketSlots`.
+    /// (Not optional, so a lookup reads a bucket's entries in place instead of copying its key.)
+    var buckets: [MatchBucket] = []
     var freeBucketSlots: [Int] = []
     var bucketsByKey: [MatchBucketKey: Int] = [:]
     /// Buckets per shape, and the shapes with at least one, in ascending order.
@@ -134,16 +135,16 @@ public struct MatchIndex: Sendable {
               let key = MatchBucketKey(rule: installed.rule, sender: installed.sender, destination: installed.destination)
         else { return }
         let bucket = bucketsByKey[key] ?? makeBucket(key)
-        buckets[bucket]?.insert(MatchBucket.Entry(owner: installed.owner, rule: slot))
+        buckets[bucket].insert(MatchBucket.Entry(owner: installed.owner, rule: slot))
         rules[slot]?.bucket = bucket
     }
 
     /// Takes the rule in `slot` out of its bucket, dropping the bucket when it empties.
     mutating func unfile(_ slot: Int) {
         guard let installed = rules[slot], let bucket = installed.bucket else { return }
-        buckets[bucket]?.remove(MatchBucket.Entry(owner: installed.owner, rule: slot))
+        buckets[bucket].remove(MatchBucket.Entry(owner: installed.owner, rule: slot))
         rules[slot]?.bucket = nil
-        if buckets[bucket]?.isEmpty == true { dropBucket(bucket) }
+        if buckets[bucket].isEmpty { dropBucket(bucket) }
     }
 
     private mutating func makeBucket(_ key: MatchBucketKey) -> Int {
@@ -162,9 +163,9 @@ public struct MatchIndex: Sendable {
     }
 
     private mutating func dropBucket(_ slot: Int) {
-        guard let key = buckets[slot]?.key else { return }
+        let key = buckets[slot].key
         bucketsByKey[key] = nil
-        buckets[slot] = nil
+        buckets[slot] = MatchBucket(key: MatchBucketKey(shape: []))
         freeBucketSlots.append(slot)
         bucketCountByShape[Int(key.shape.rawValue)] -= 1
         if bucketCountByShape[Int(key.shape.rawValue)] == 0 { shapesChanged() }

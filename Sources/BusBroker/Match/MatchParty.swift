@@ -26,6 +26,25 @@ enum MatchParty: Hashable, Sendable {
         }
     }
 
+    /// Which case, for hashing a bucket key; 0 for none.
+    static func tag(_ party: MatchParty?) -> UInt8 {
+        switch party {
+        case nil: 0
+        case .busDriver: 1
+        case .peer: 2
+        case .unownedName: 3
+        }
+    }
+
+    /// The payload, for hashing a bucket key.
+    static func bits(_ party: MatchParty?) -> UInt64 {
+        switch party {
+        case nil, .busDriver: 0
+        case .peer(let peer): peer.rawValue
+        case .unownedName(let fingerprint): fingerprint
+        }
+    }
+
     /// `PeerID(uniqueName:)` on bytes: `:1.N` with `N` canonical decimal that fits 64 bits.
     static func peer(uniqueNameBytes bytes: UnsafeRawBufferPointer) -> PeerID? {
         let prefix: (UInt8, UInt8, UInt8) = (UInt8(ascii: ":"), UInt8(ascii: "1"), UInt8(ascii: "."))
