@@ -1,1 +1,70 @@
+// CSwiftBusShims: one-line wrappers over what Glibc does not export to Swift.
+#define _GNU_SOURCE
 #include "CSwiftBusShims.h"
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+// Kernel values for the seals, for C libraries whose headers predate them (Linux uapi).
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_GET_SEALS 1034
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+// Linux uapi socket option numbers that older headers lack.
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+_Static_assert(sizeof(csb_ucred) == sizeof(struct ucred), "csb_ucred must mirror struct ucred");
+_Static_assert(offsetof(csb_ucred, uid) == offsetof(struct ucred, uid), "csb_ucred.uid offset");
+_Static_assert(offsetof(csb_ucred, gid) == offsetof(struct ucred, gid), "csb_ucred.gid offset");
+
+int csb_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) { return accept4(fd, address, length, flags); }
+int csb_sock_cloexec(void) { return SOCK_CLOEXEC; }
+int csb_sock_nonblock(void) { return SOCK_NONBLOCK; }
+int csb_msg_cmsg_cloexec(void) { return MSG_CMSG_CLOEXEC; }
+int csb_msg_ctrunc(void) { return MSG_CTRUNC; }
+int csb_msg_nosignal(void) { return MSG_NOSIGNAL; }
+int csb_so_peercred(void) { return SO_PEERCRED; }
+int csb_so_peersec(void) { return SO_PEERSEC; }
+int csb_so_peergroups(void) { return SO_PEERGROUPS; }
+int csb_so_peerpidfd(void) { return SO_PEERPIDFD; }
+int csb_so_passcred(void) { return SO_PASSCRED; }
+int csb_so_acceptconn(void) { return SO_ACCEPTCONN; }
+int csb_scm_rights(void) { return SCM_RIGHTS; }
+int csb_scm_credentials(void) { return SCM_CREDENTIALS; }
+
+struct cmsghdr *csb_cmsg_firsthdr(struct msghdr *message) { return CMSG_FIRSTHDR(message); }
+struct cmsghdr *csb_cmsg_nxthdr(struct msghdr *message, struct cmsghdr *header) { return CMSG_NXTHDR(message, header); }
+unsigned char *csb_cmsg_data(struct cmsghdr *header) { return CMSG_DATA(header); }
+size_t csb_cmsg_space(size_t payload) { return CMSG_SPACE(payload); }
+size_t csb_cmsg_len(size_t payload) { return CMSG_LEN(payload); }
+
+int csb_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+int csb_o_cloexec(void) { return O_CLOEXEC; }
+
+int csb_memfd_create(const char *name, unsigned int flags) { return memfd_create(name, flags); }
+int csb_mfd_cloexec(void) { return MFD_CLOEXEC; }
+int csb_mfd_allow_sealing(void) { return MFD_ALLOW_SEALING; }
+int csb_f_add_seals(void) { return F_ADD_SEALS; }
+int csb_f_get_seals(void) { return F_GET_SEALS; }
+int csb_f_seal_seal(void) { return F_SEAL_SEAL; }
+int csb_f_seal_shrink(void) { return F_SEAL_SHRINK; }
+int csb_f_seal_grow(void) { return F_SEAL_GROW; }
+int csb_f_seal_write(void) { return F_SEAL_WRITE; }
+int csb_f_seal_future_write(void) { return F_SEAL_FUTURE_WRITE; }
+int csb_fcntl_int(int fd, int command, int argument) { return fcntl(fd, command, argument); }

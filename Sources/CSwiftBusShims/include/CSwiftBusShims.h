@@ -5,5 +5,60 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/un.h>
+
+// Process credentials as `struct ucred` carries them. Glibc hides `ucred` behind
+// _GNU_SOURCE, which Swift's Glibc module is not built with, so the shim uses its own
+// struct with the same layout (checked by a static assertion in shims.c).
+typedef struct {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+} csb_ucred;
+
+// Sockets.
+int csb_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+int csb_sock_cloexec(void);
+int csb_sock_nonblock(void);
+int csb_msg_cmsg_cloexec(void);
+int csb_msg_ctrunc(void);
+int csb_msg_nosignal(void);
+int csb_so_peercred(void);
+int csb_so_peersec(void);
+int csb_so_peergroups(void);
+int csb_so_peerpidfd(void);
+int csb_so_passcred(void);
+int csb_so_acceptconn(void);
+int csb_scm_rights(void);
+int csb_scm_credentials(void);
+
+// Control messages: the CMSG_* macros as functions.
+struct cmsghdr *csb_cmsg_firsthdr(struct msghdr *message);
+struct cmsghdr *csb_cmsg_nxthdr(struct msghdr *message, struct cmsghdr *header);
+unsigned char *csb_cmsg_data(struct cmsghdr *header);
+size_t csb_cmsg_space(size_t payload);
+size_t csb_cmsg_len(size_t payload);
+
+// Descriptors and processes.
+int csb_pipe2(int fds[2], int flags);
+int csb_o_cloexec(void);
+
+// memfd and file seals.
+int csb_memfd_create(const char *name, unsigned int flags);
+int csb_mfd_cloexec(void);
+int csb_mfd_allow_sealing(void);
+int csb_f_add_seals(void);
+int csb_f_get_seals(void);
+int csb_f_seal_seal(void);
+int csb_f_seal_shrink(void);
+int csb_f_seal_grow(void);
+int csb_f_seal_write(void);
+int csb_f_seal_future_write(void);
+int csb_fcntl_int(int fd, int command, int argument);
 
 #endif

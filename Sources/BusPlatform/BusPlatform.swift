@@ -1,1 +1,0 @@
-// BusPlatform: Linux I/O (descriptors, sockets, epoll, timers, memfd).
