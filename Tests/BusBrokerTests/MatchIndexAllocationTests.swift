@@ -1,5 +1,6 @@
 // Match Index: a lookup allocates nothing (malloc calls counted by the kernel)
 import Testing
+import TestSupport
 import Glibc
 import DBusWire
 @testable import BusBroker
@@ -123,7 +124,7 @@ struct MatchIndexAllocationTests {
 
     /// A busy index: every shape the model test uses, names owned, eavesdroppers present.
     static func busyIndex() throws -> MatchIndex {
-        var generator = MatchScenarioGenerator(random: MatchSeededRandom(state: 99))
+        var generator = MatchScenarioGenerator(random: SeededRandom(seed: 99))
         var index = MatchIndex()
         for name in generator.wellKnown { index.nameOwnerChanged(name, newOwner: generator.pick(generator.peers)) }
         for _ in 0..<2000 { try index.add(generator.rule(), owner: generator.pick(generator.peers)) }
@@ -145,7 +146,7 @@ struct MatchIndexAllocationTests {
     @Test func lookupsAllocateNothing() throws {
         let counter = try #require(MallocCallCounter())
         let index = try Self.busyIndex()
-        var generator = MatchScenarioGenerator(random: MatchSeededRandom(state: 7))
+        var generator = MatchScenarioGenerator(random: SeededRandom(seed: 7))
         var ownership = NameOwnership()
         for name in generator.wellKnown { ownership.owners[name] = PeerID(1) }
         let messages = try (0..<Self.lookups).map { _ in try generator.message(ownership: ownership) }

@@ -1,12 +1,13 @@
 // Match Index: random rules and messages checked against asking every rule (the reference semantics)
 import Testing
+import TestSupport
 import DBusWire
 @testable import BusBroker
 
 /// Random rules, messages, name changes and removals from small pools, so that keys collide
 /// often and every branch of the semantics is taken.
 struct MatchScenarioGenerator {
-    var random: MatchSeededRandom
+    var random: SeededRandom
     let peers = (1...6).map { PeerID($0) }
     let wellKnown = ["org.example.A", "org.example.B", "org.example.C"]
     let interfaces = ["org.example.I1", "org.example.I2"]
@@ -87,7 +88,7 @@ struct MatchScenarioGenerator {
     /// messages must reach exactly the peers that asking every rule finds.
     @Test(arguments: 0..<4)
     func indexAgreesWithAskingEveryRule(seed: UInt64) throws {
-        var generator = MatchScenarioGenerator(random: MatchSeededRandom(state: seed))
+        var generator = MatchScenarioGenerator(random: SeededRandom(seed: seed))
         var index = MatchIndex()
         var model: [(owner: PeerID, rule: MatchRule)] = []
         var ownership = NameOwnership()

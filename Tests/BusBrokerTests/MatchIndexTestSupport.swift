@@ -86,18 +86,6 @@ extension MatchIndex {
 /// A rule from its text; test rules are always valid.
 func rule(_ text: String) -> MatchRule { try! MatchRule(parsing: text) }
 
-/// A small deterministic generator (SplitMix64), so a failing case can be replayed from its seed.
-struct MatchSeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// `index.remove`, callable inside `#expect` (which cannot call a mutating method).
 func removeOne(_ index: inout MatchIndex, _ rule: MatchRule, owner: PeerID) -> Bool {
     index.remove(rule, owner: owner)

@@ -1,5 +1,6 @@
 // Message Header View as Matchable Message: header strings and string arguments read in place
 import Testing
+import TestSupport
 @testable import DBusWire
 
 @Suite struct MessageHeaderViewMatchableTests {
@@ -91,7 +92,7 @@ import Testing
     /// Random bodies in both byte orders: every argument read in place agrees with the decoded message.
     @Test(arguments: ByteOrder.allCases)
     func randomBodiesAgreeWithDecoding(order: ByteOrder) throws {
-        var generator = ValueGenerator(random: SeededRandom(state: order == .little ? 11 : 12))
+        var generator = ValueGenerator(random: SeededRandom(seed: order == .little ? 11 : 12))
         var stringsSeen = 0
         for seed in 0..<1500 {
             var types = (0..<Int.random(in: 0...5, using: &generator.random)).map { _ in generator.type() }
