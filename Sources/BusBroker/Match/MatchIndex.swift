@@ -14,6 +14,12 @@ import DBusWire
 /// to another peer, and a rule with `destination` but no eavesdrop never matches. Identical
 /// rules added twice count twice and need two removals.
 ///
+/// What the broker does with it: `add` and `remove` for `AddMatch` and `RemoveMatch`;
+/// `removeAll(owner:)` when a peer disconnects; `nameOwnerChanged` for every change of a
+/// well-known name's primary owner, before it routes the next message; `forEachRecipient` for
+/// every message it routes, passing the recipient peer of an addressed message. Monitors
+/// (`BecomeMonitor`) receive everything and are not rules; they are not kept here.
+///
 /// Sender names: rules are filed under the *party* their sender stands for now (`MatchParty`:
 /// a peer, the driver, or an unowned name), so a message is looked up by its sender's
 /// `PeerID` with no name resolution per message. The broker tells the index every change of
@@ -85,7 +91,8 @@ public struct MatchIndex: Sendable {
         let key = OwnedMatchRule(owner: owner, rule: rule)
         guard let slot = instances[key]?.popLast() else { return false }
         if instances[key]?.isEmpty == true { instances[key] = nil }
-        if rulesByOwner[owner]?.remove(slot) != nil, rulesByOwner[owner]?.isEmpty == true { rulesByOwner[owner] = nil }
+        rulesByOwner[owner]?.remove(slot)
+        if rulesByOwner[owner]?.isEmpty == true { rulesByOwner[owner] = nil }
         discard(slot)
         return true
     }
@@ -99,7 +106,7 @@ public struct MatchIndex: Sendable {
         }
     }
 
-    /// The number of rules `owner` has, counting identical ones once each.
+    /// The number of rules `owner` has; every copy of an identical rule counts.
     public func ruleCount(owner: PeerID) -> Int { rulesByOwner[owner]?.count ?? 0 }
 
     /// The number of rules of all peers.
@@ -121,7 +128,8 @@ public struct MatchIndex: Sendable {
         guard let installed = rules[slot] else { return }
         unfile(slot)
         for name in Self.wellKnownNames(in: installed.rule) {
-            if rulesByName[name]?.remove(slot) != nil, rulesByName[name]?.isEmpty == true { rulesByName[name] = nil }
+            rulesByName[name]?.remove(slot)
+            if rulesByName[name]?.isEmpty == true { rulesByName[name] = nil }
         }
         rules[slot] = nil
         freeRuleSlots.append(slot)

@@ -3,7 +3,7 @@
 /// dbus-daemon 1.14.10 sends (texts checked against the installed binary), so clients that
 /// match on them keep working.
 public enum MatchIndexError: Error, Hashable, Sendable {
-    /// The peer already has `limit` rules installed (identical rules count once each).
+    /// The peer already has `limit` rules installed (every copy of an identical rule counts).
     case tooManyRules(peer: PeerID, limit: Int)
     /// `RemoveMatch` named a rule the peer does not have; `MatchIndex.remove` returns false
     /// and the driver answers with this.
