@@ -102,6 +102,10 @@ final class BusProcesses: Sendable {
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
         posix_spawn_file_actions_addclose(&actions, pipe[0])
+        // The bus's own log goes to a file, not the test runner's stderr: dbus-broker writes a
+        // "Dispatched N messages" line when it stops, which would land after the test summary.
+        let log = "/tmp/swiftbus-test-\(bus)-\(getpid()).log"
+        posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         // The test runner's threads block most signals; a child inheriting that mask would
@@ -129,7 +133,7 @@ final class BusProcesses: Sendable {
         guard status == 0 else { throw BusStartError(bus: bus, reason: "posix_spawn: \(status)") }
         guard let line = readLine(from: pipe[0], timeoutMilliseconds: startTimeoutMilliseconds), line.hasPrefix("unix:") else {
             kill(-pid, SIGTERM)
-            throw BusStartError(bus: bus, reason: "no address printed")
+            throw BusStartError(bus: bus, reason: "no address printed (its log: \(log))")
         }
         return StartedBus(processGroup: pid, address: line)
     }
