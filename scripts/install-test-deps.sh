@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 # clients (dbus-send/dbus-monitor, busctl, gdbus), the dbus test tools, and the Python
 # bindings (GIO via python3-gi, libdbus via python3-dbus) that generate the wire vectors.
 # util-linux provides unshare, which the dbus-broker helper needs for its private /run.
-debs=(dbus-daemon dbus-bin dbus-broker dbus-tests systemd libglib2.0-bin
+# xdg-desktop-portal-dev installs ~50 interface files under /usr/share/dbus-1/interfaces,
+# real XML for the code generator tests (0.8 MB, no daemon).
+debs=(dbus-daemon dbus-bin dbus-broker dbus-tests systemd libglib2.0-bin xdg-desktop-portal-dev
       python3-gi python3-dbus python3-venv util-linux)
 # PyPI packages, in a venv that also sees Debian's python3-gi and python3-dbus.
 pips=(dbus-fast python-dbusmock)

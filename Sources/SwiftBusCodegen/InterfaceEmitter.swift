@@ -114,12 +114,13 @@ struct InterfaceEmitter {
                     + "returns: \(metatype(method.outputs)), argumentNames: \(stringArray(argumentNames)), "
                     + "resultNames: \(stringArray(resultNames)))")
             }
+            // A write-only property has no value to announce, so it never emits PropertiesChanged.
             for property in properties {
                 out.line("/// Property `\(property.source.name)` (`\(property.source.type)`, \(property.source.access))"
                     + (property.source.isDeprecated ? ", deprecated." : "."))
                 out.line("\(access)static let \(SwiftNames.escaped(property.declaration)) = property("
                     + "\(SwiftNames.literal(property.source.name)), \(property.type).self, access: .\(property.source.access), "
-                    + "emitsChangedSignal: \(property.source.emitsChangedSignal))")
+                    + "emitsChangedSignal: \(property.readable && property.source.emitsChangedSignal))")
             }
             for signal in signals {
                 out.line(signatureComment(signal.source.name, signal.source.arguments, deprecated: signal.source.isDeprecated))
@@ -249,8 +250,10 @@ struct InterfaceEmitter {
         outputs.isEmpty ? "" : " -> \(tuple(outputs))"
     }
 
+    /// A list of argument names; `[]` when the XML names none, as the library's default.
     private func stringArray(_ items: [String]) -> String {
-        "[" + items.map(SwiftNames.literal).joined(separator: ", ") + "]"
+        if items.allSatisfy(\.isEmpty) { return "[]" }
+        return "[" + items.map(SwiftNames.literal).joined(separator: ", ") + "]"
     }
 
     private func signatureComment(_ name: String, _ arguments: [IntrospectedArgument], deprecated: Bool) -> String {

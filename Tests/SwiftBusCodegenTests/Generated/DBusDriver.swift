@@ -5,53 +5,53 @@ import SwiftBus
 enum DBus: DBusInterface {
     static let name = "org.freedesktop.DBus"
     /// `Hello(out _: s)`.
-    static let hello = method("Hello", Void.self, returns: String.self, argumentNames: [], resultNames: [""])
+    static let hello = method("Hello", Void.self, returns: String.self, argumentNames: [], resultNames: [])
     /// `RequestName(_: s, _: u, out _: u)`.
-    static let requestName = method("RequestName", (String, UInt32).self, returns: UInt32.self, argumentNames: ["", ""], resultNames: [""])
+    static let requestName = method("RequestName", (String, UInt32).self, returns: UInt32.self, argumentNames: [], resultNames: [])
     /// `ReleaseName(_: s, out _: u)`.
-    static let releaseName = method("ReleaseName", String.self, returns: UInt32.self, argumentNames: [""], resultNames: [""])
+    static let releaseName = method("ReleaseName", String.self, returns: UInt32.self, argumentNames: [], resultNames: [])
     /// `StartServiceByName(_: s, _: u, out _: u)`.
-    static let startServiceByName = method("StartServiceByName", (String, UInt32).self, returns: UInt32.self, argumentNames: ["", ""], resultNames: [""])
+    static let startServiceByName = method("StartServiceByName", (String, UInt32).self, returns: UInt32.self, argumentNames: [], resultNames: [])
     /// `UpdateActivationEnvironment(_: a{ss})`.
-    static let updateActivationEnvironment = method("UpdateActivationEnvironment", [String: String].self, returns: Void.self, argumentNames: [""], resultNames: [])
+    static let updateActivationEnvironment = method("UpdateActivationEnvironment", [String: String].self, returns: Void.self, argumentNames: [], resultNames: [])
     /// `NameHasOwner(_: s, out _: b)`.
-    static let nameHasOwner = method("NameHasOwner", String.self, returns: Bool.self, argumentNames: [""], resultNames: [""])
+    static let nameHasOwner = method("NameHasOwner", String.self, returns: Bool.self, argumentNames: [], resultNames: [])
     /// `ListNames(out _: as)`.
-    static let listNames = method("ListNames", Void.self, returns: [String].self, argumentNames: [], resultNames: [""])
+    static let listNames = method("ListNames", Void.self, returns: [String].self, argumentNames: [], resultNames: [])
     /// `ListActivatableNames(out _: as)`.
-    static let listActivatableNames = method("ListActivatableNames", Void.self, returns: [String].self, argumentNames: [], resultNames: [""])
+    static let listActivatableNames = method("ListActivatableNames", Void.self, returns: [String].self, argumentNames: [], resultNames: [])
     /// `AddMatch(_: s)`.
-    static let addMatch = method("AddMatch", String.self, returns: Void.self, argumentNames: [""], resultNames: [])
+    static let addMatch = method("AddMatch", String.self, returns: Void.self, argumentNames: [], resultNames: [])
     /// `RemoveMatch(_: s)`.
-    static let removeMatch = method("RemoveMatch", String.self, returns: Void.self, argumentNames: [""], resultNames: [])
+    static let removeMatch = method("RemoveMatch", String.self, returns: Void.self, argumentNames: [], resultNames: [])
     /// `GetNameOwner(_: s, out _: s)`.
-    static let getNameOwner = method("GetNameOwner", String.self, returns: String.self, argumentNames: [""], resultNames: [""])
+    static let getNameOwner = method("GetNameOwner", String.self, returns: String.self, argumentNames: [], resultNames: [])
     /// `ListQueuedOwners(_: s, out _: as)`.
-    static let listQueuedOwners = method("ListQueuedOwners", String.self, returns: [String].self, argumentNames: [""], resultNames: [""])
+    static let listQueuedOwners = method("ListQueuedOwners", String.self, returns: [String].self, argumentNames: [], resultNames: [])
     /// `GetConnectionUnixUser(_: s, out _: u)`.
-    static let getConnectionUnixUser = method("GetConnectionUnixUser", String.self, returns: UInt32.self, argumentNames: [""], resultNames: [""])
+    static let getConnectionUnixUser = method("GetConnectionUnixUser", String.self, returns: UInt32.self, argumentNames: [], resultNames: [])
     /// `GetConnectionUnixProcessID(_: s, out _: u)`.
-    static let getConnectionUnixProcessID = method("GetConnectionUnixProcessID", String.self, returns: UInt32.self, argumentNames: [""], resultNames: [""])
+    static let getConnectionUnixProcessID = method("GetConnectionUnixProcessID", String.self, returns: UInt32.self, argumentNames: [], resultNames: [])
     /// `GetAdtAuditSessionData(_: s, out _: ay)`.
-    static let getAdtAuditSessionData = method("GetAdtAuditSessionData", String.self, returns: [UInt8].self, argumentNames: [""], resultNames: [""])
+    static let getAdtAuditSessionData = method("GetAdtAuditSessionData", String.self, returns: [UInt8].self, argumentNames: [], resultNames: [])
     /// `GetConnectionSELinuxSecurityContext(_: s, out _: ay)`.
-    static let getConnectionSELinuxSecurityContext = method("GetConnectionSELinuxSecurityContext", String.self, returns: [UInt8].self, argumentNames: [""], resultNames: [""])
+    static let getConnectionSELinuxSecurityContext = method("GetConnectionSELinuxSecurityContext", String.self, returns: [UInt8].self, argumentNames: [], resultNames: [])
     /// `ReloadConfig()`.
     static let reloadConfig = method("ReloadConfig", Void.self, returns: Void.self, argumentNames: [], resultNames: [])
     /// `GetId(out _: s)`.
-    static let getId = method("GetId", Void.self, returns: String.self, argumentNames: [], resultNames: [""])
+    static let getId = method("GetId", Void.self, returns: String.self, argumentNames: [], resultNames: [])
     /// `GetConnectionCredentials(_: s, out _: a{sv})`.
-    static let getConnectionCredentials = method("GetConnectionCredentials", String.self, returns: [String: Variant].self, argumentNames: [""], resultNames: [""])
+    static let getConnectionCredentials = method("GetConnectionCredentials", String.self, returns: [String: Variant].self, argumentNames: [], resultNames: [])
     /// Property `Features` (`as`, read).
     static let features = property("Features", [String].self, access: .read, emitsChangedSignal: false)
     /// Property `Interfaces` (`as`, read).
     static let interfaces = property("Interfaces", [String].self, access: .read, emitsChangedSignal: false)
     /// `NameOwnerChanged(_: s, _: s, _: s)`.
-    static let nameOwnerChanged = signal("NameOwnerChanged", (String, String, String).self, argumentNames: ["", "", ""])
+    static let nameOwnerChanged = signal("NameOwnerChanged", (String, String, String).self, argumentNames: [])
     /// `NameLost(_: s)`.
-    static let nameLost = signal("NameLost", String.self, argumentNames: [""])
+    static let nameLost = signal("NameLost", String.self, argumentNames: [])
     /// `NameAcquired(_: s)`.
-    static let nameAcquired = signal("NameAcquired", String.self, argumentNames: [""])
+    static let nameAcquired = signal("NameAcquired", String.self, argumentNames: [])
     /// `ActivatableServicesChanged()`.
     static let activatableServicesChanged = signal("ActivatableServicesChanged", Void.self, argumentNames: [])
 }
@@ -222,11 +222,11 @@ extension DBusServer {
 enum DBusProperties: DBusInterface {
     static let name = "org.freedesktop.DBus.Properties"
     /// `Get(_: s, _: s, out _: v)`.
-    static let get = method("Get", (String, String).self, returns: Variant.self, argumentNames: ["", ""], resultNames: [""])
+    static let get = method("Get", (String, String).self, returns: Variant.self, argumentNames: [], resultNames: [])
     /// `GetAll(_: s, out _: a{sv})`.
-    static let getAll = method("GetAll", String.self, returns: [String: Variant].self, argumentNames: [""], resultNames: [""])
+    static let getAll = method("GetAll", String.self, returns: [String: Variant].self, argumentNames: [], resultNames: [])
     /// `Set(_: s, _: s, _: v)`.
-    static let set = method("Set", (String, String, Variant).self, returns: Void.self, argumentNames: ["", "", ""], resultNames: [])
+    static let set = method("Set", (String, String, Variant).self, returns: Void.self, argumentNames: [], resultNames: [])
     /// `PropertiesChanged(interface_name: s, changed_properties: a{sv}, invalidated_properties: as)`.
     static let propertiesChanged = signal("PropertiesChanged", (String, [String: Variant], [String]).self, argumentNames: ["interface_name", "changed_properties", "invalidated_properties"])
 }
@@ -274,7 +274,7 @@ extension DBusPropertiesServer {
 enum DBusIntrospectable: DBusInterface {
     static let name = "org.freedesktop.DBus.Introspectable"
     /// `Introspect(out _: s)`.
-    static let introspect = method("Introspect", Void.self, returns: String.self, argumentNames: [], resultNames: [""])
+    static let introspect = method("Introspect", Void.self, returns: String.self, argumentNames: [], resultNames: [])
 }
 
 /// Typed calls on a remote `org.freedesktop.DBus.Introspectable`.
@@ -303,7 +303,7 @@ extension DBusIntrospectableServer {
 enum DBusMonitoring: DBusInterface {
     static let name = "org.freedesktop.DBus.Monitoring"
     /// `BecomeMonitor(_: as, _: u)`.
-    static let becomeMonitor = method("BecomeMonitor", ([String], UInt32).self, returns: Void.self, argumentNames: ["", ""], resultNames: [])
+    static let becomeMonitor = method("BecomeMonitor", ([String], UInt32).self, returns: Void.self, argumentNames: [], resultNames: [])
 }
 
 /// Typed calls on a remote `org.freedesktop.DBus.Monitoring`.
@@ -332,11 +332,11 @@ extension DBusMonitoringServer {
 enum DBusDebugStats: DBusInterface {
     static let name = "org.freedesktop.DBus.Debug.Stats"
     /// `GetStats(out _: a{sv})`.
-    static let getStats = method("GetStats", Void.self, returns: [String: Variant].self, argumentNames: [], resultNames: [""])
+    static let getStats = method("GetStats", Void.self, returns: [String: Variant].self, argumentNames: [], resultNames: [])
     /// `GetConnectionStats(_: s, out _: a{sv})`.
-    static let getConnectionStats = method("GetConnectionStats", String.self, returns: [String: Variant].self, argumentNames: [""], resultNames: [""])
+    static let getConnectionStats = method("GetConnectionStats", String.self, returns: [String: Variant].self, argumentNames: [], resultNames: [])
     /// `GetAllMatchRules(out _: a{sas})`.
-    static let getAllMatchRules = method("GetAllMatchRules", Void.self, returns: [String: [String]].self, argumentNames: [], resultNames: [""])
+    static let getAllMatchRules = method("GetAllMatchRules", Void.self, returns: [String: [String]].self, argumentNames: [], resultNames: [])
 }
 
 /// Typed calls on a remote `org.freedesktop.DBus.Debug.Stats`.
@@ -377,7 +377,7 @@ extension DBusDebugStatsServer {
 enum DBusPeer: DBusInterface {
     static let name = "org.freedesktop.DBus.Peer"
     /// `GetMachineId(out _: s)`.
-    static let getMachineId = method("GetMachineId", Void.self, returns: String.self, argumentNames: [], resultNames: [""])
+    static let getMachineId = method("GetMachineId", Void.self, returns: String.self, argumentNames: [], resultNames: [])
     /// `Ping()`.
     static let ping = method("Ping", Void.self, returns: Void.self, argumentNames: [], resultNames: [])
 }
