@@ -66,8 +66,12 @@ public struct IntrospectedProperty: Sendable, Hashable {
     public var type: String
     /// `read`, `write` or `readwrite`, as in the XML.
     public var access: String
-    /// `org.freedesktop.DBus.Property.EmitsChangedSignal`: `true` unless the XML says otherwise.
-    public var emitsChangedSignal = true
+    /// `org.freedesktop.DBus.Property.EmitsChangedSignal` as written: `true` (the default),
+    /// `invalidates`, `const` or `false`.
+    public var changeAnnotation = "true"
+    /// Whether `PropertiesChanged` carries the new value: "invalidates" sends only the name,
+    /// "const" never changes, "false" is not announced.
+    public var emitsChangedSignal: Bool { changeAnnotation == "true" }
     public var isDeprecated = false
 
     public init(name: String, type: String, access: String) {

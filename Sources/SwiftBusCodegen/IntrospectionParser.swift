@@ -142,9 +142,7 @@ private final class IntrospectionReader: NSObject, XMLParserDelegate {
             stack[stack.count - 1] = .signal(signal)
         case .property(var property)?:
             if deprecated { property.isDeprecated = true }
-            // "false" and "invalidates" both mean no value travels in PropertiesChanged;
-            // "const" means it never changes.
-            if name == "org.freedesktop.DBus.Property.EmitsChangedSignal" && value != "true" { property.emitsChangedSignal = false }
+            if name == "org.freedesktop.DBus.Property.EmitsChangedSignal" { property.changeAnnotation = value }
             stack[stack.count - 1] = .property(property)
         default:
             break

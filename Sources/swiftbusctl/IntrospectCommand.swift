@@ -34,7 +34,11 @@ struct IntrospectCommand: AsyncParsableCommand {
             rows.append([described.name, "interface", "-", "-", "-"])
             rows += Self.memberRows(described, values: values)
         }
-        output(Table.render(rows))
+        var lines = Table.render(rows).split(separator: "\n", omittingEmptySubsequences: false)
+        // busctl leaves out the interface row when asked for one interface, but sizes the
+        // columns with it.
+        if interface != nil, lines.count > 1 { lines.remove(at: 1) }
+        output(lines.joined(separator: "\n"))
     }
 
     /// Members sorted as busctl sorts them: methods, then properties, then signals, each by name.
@@ -50,11 +54,17 @@ struct IntrospectCommand: AsyncParsableCommand {
         }
         for property in interface.properties.sorted(by: { $0.name < $1.name }) {
             let value = values[property.name].map { BusctlValueFormatter.words($0.value).joined(separator: " ") } ?? "-"
+            // In the order busctl prints sd-bus's vtable flags.
             var flags: [String] = []
             if property.isDeprecated { flags.append("deprecated") }
+            switch property.changeAnnotation {
+            case "const": flags.append("const")
+            case "invalidates": flags.append("emits-invalidation")
+            case "false": break
+            default: flags.append("emits-change")
+            }
             if property.access != "read" { flags.append("writable") }
-            flags.append(property.emitsChangedSignal ? "emits-change" : "const")
-            rows.append(["." + property.name, "property", property.type, value, flags.joined(separator: " ")])
+            rows.append(["." + property.name, "property", property.type, value, flags.isEmpty ? "-" : flags.joined(separator: " ")])
         }
         for signal in interface.signals.sorted(by: { $0.name < $1.name }) {
             rows.append(["." + signal.name, "signal", types(signal.arguments), "-", signal.isDeprecated ? "deprecated" : "-"])

@@ -1,5 +1,6 @@
 // Swiftbusctl Tests: swiftbusctl as a real process against dbus-daemon, beside busctl.
 import Foundation
+import SwiftBus
 import Synchronization
 import Testing
 
@@ -107,5 +108,74 @@ final class DoneFlag: Sendable {
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains(#""member":"Tick""#))
         #expect(result.standardOutput.contains(#""payload":{"type":"u","data":[5]}"#))
+    }
+}
+
+/// swiftbusctl against an object served in this process through generated code.
+@Suite struct SwiftbusctlServedObjectTests {
+    func withServedShapes(_ body: (String) async throws -> Void) async throws {
+        let server = try await Connection.connect(to: ReferenceBus.shared.address)
+        defer { server.close() }
+        server.export(ShapesObject().implementation(), at: "/shapes")
+        try await body(server.uniqueName)
+    }
+
+    func both(_ arguments: [String]) async throws -> (ours: ProcessResult, theirs: ProcessResult) {
+        let address = ReferenceBus.shared.address
+        async let ours = runInBackground(Paths.buildDirectory + "/swiftbusctl", ["--address", address] + arguments)
+        async let theirs = runInBackground("/usr/bin/busctl", ["--address=\(address)"] + arguments)
+        return try await (ours, theirs)
+    }
+
+    @Test func setAndGetPropertyAgreeWithBusctl() async throws {
+        try await withServedShapes { name in
+            let set = try await runInBackground(Paths.buildDirectory + "/swiftbusctl", [
+                "--address", ReferenceBus.shared.address, "set-property", name, "/shapes", "org.example.Shapes", "Name", "s", "tri\"angle",
+            ])
+            #expect(set.status == 0, "\(set.standardError)")
+            for property in ["Name", "Origin"] {
+                let (ours, theirs) = try await both(["get-property", name, "/shapes", "org.example.Shapes", property])
+                #expect(ours.standardOutput == theirs.standardOutput)
+                #expect(!ours.standardOutput.isEmpty)
+            }
+        }
+    }
+
+    @Test func callsWithStructsAndDictionariesAgreeWithBusctl() async throws {
+        try await withServedShapes { name in
+            for call in [
+                ["Move", "(ii)i", "1", "2", "5"],
+                ["Describe", "a(sa{sv})", "2", "a", "2", "k", "s", "v", "n", "d", "1.5", "b", "0"],
+                ["Default", "s", "tab\there"],
+            ] {
+                let (ours, theirs) = try await both(["call", name, "/shapes", "org.example.Shapes"] + call)
+                #expect(ours.status == 0, "\(ours.standardError)")
+                #expect(ours.standardOutput == theirs.standardOutput, "\(call)")
+            }
+        }
+    }
+
+    @Test func introspectTableAgreesWithBusctl() async throws {
+        try await withServedShapes { name in
+            let (ours, theirs) = try await both(["introspect", name, "/shapes", "org.example.Shapes"])
+            #expect(ours.status == 0, "\(ours.standardError)")
+            // busctl (systemd 252) prints "-" as the value of the struct property Origin; we print it.
+            let withoutOrigin = { (text: String) in text.split(separator: "\n").filter { !$0.hasPrefix(".Origin ") } }
+            #expect(withoutOrigin(ours.standardOutput) == withoutOrigin(theirs.standardOutput))
+            #expect(ours.standardOutput.contains(".Origin            property  (dd)      0.5 -2       -"))
+        }
+    }
+
+    @Test func userFlagUsesTheSessionAddress() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DBUS_SESSION_BUS_ADDRESS"] = ReferenceBus.shared.address
+        let result = try run(Paths.buildDirectory + "/swiftbusctl", ["--user", "status", "org.freedesktop.DBus"], environment: environment)
+        #expect(result.status == 0, "\(result.standardError)")
+        let theirs = try run("/usr/bin/busctl", ["--address=\(ReferenceBus.shared.address)", "status", "org.freedesktop.DBus"])
+        let keys = ["PID=", "UID=", "Comm=", "Exe=", "CommandLine="]
+        for key in keys {
+            let ourLine = result.standardOutput.split(separator: "\n").first { $0.hasPrefix(key) }
+            #expect(ourLine != nil && ourLine == theirs.standardOutput.split(separator: "\n").first { $0.hasPrefix(key) })
+        }
     }
 }
