@@ -16,7 +16,7 @@ enum MessageFormatter {
         if let member = message.member { fields.append("Member=\(member)") }
         if let error = message.errorName { fields.append("ErrorName=\(error)") }
         if !fields.isEmpty { lines.append("  " + fields.joined(separator: "  ")) }
-        let body = BusctlValueFormatter.line(message.body)
+        let body = message.body.flatMap(BusctlValueFormatter.words).joined(separator: " ")
         lines.append("  MESSAGE \"\(message.signature.string)\"" + (body.isEmpty ? "" : " \(body)"))
         return lines.joined(separator: "\n") + "\n"
     }

@@ -111,6 +111,35 @@ final class DoneFlag: Sendable {
     }
 }
 
+extension SwiftbusctlTests {
+    @Test func waitTimesOutWithOneLine() throws {
+        let result = try ctl(["wait", "--timeout", "0.3", "/none", "org.example.None", "Never"])
+        #expect(result.status == 1)
+        #expect(result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
+    }
+
+    @Test func monitorReadablePrintsFieldsAndBody() async throws {
+        let address = ReferenceBus.shared.address
+        let flag = DoneFlag()
+        let monitor = Task {
+            defer { flag.done.withLock { $0 = true } }
+            return try await runInBackground(Paths.buildDirectory + "/swiftbusctl", [
+                "--address", address, "monitor", "--count", "1", "--match", "type='signal',interface='org.example.R'",
+            ])
+        }
+        for _ in 0..<40 {
+            _ = try ctl(["emit", "/r", "org.example.R", "Tock", "as", "2", "x", "y z"])
+            try await Task.sleep(for: .milliseconds(250))
+            if flag.done.withLock({ $0 }) { break }
+        }
+        let result = try await monitor.value
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("Type=signal"))
+        #expect(result.standardOutput.contains("Path=/r  Interface=org.example.R  Member=Tock"))
+        #expect(result.standardOutput.contains(#"MESSAGE "as" 2 "x" "y z""#))
+    }
+}
+
 /// swiftbusctl against an object served in this process through generated code.
 @Suite struct SwiftbusctlServedObjectTests {
     func withServedShapes(_ body: (String) async throws -> Void) async throws {
