@@ -32,10 +32,13 @@ final class DoneFlag: Sendable {
         ["tree", "org.freedesktop.DBus"],
     ])
     func outputMatchesBusctl(_ arguments: [String]) throws {
-        let ours = try ctl(arguments)
-        let theirs = try busctl(arguments.first == "tree" ? ["tree", "--list"] + arguments.dropFirst() : arguments)
-        #expect(ours.status == 0, "\(ours.standardError)")
-        #expect(ours.standardOutput == theirs.standardOutput)
+        for address in [ReferenceBus.shared.address, ReferenceBus.broker.address] {
+            let ours = try run(Paths.buildDirectory + "/swiftbusctl", ["--address", address] + arguments)
+            let busctlArguments = arguments.first == "tree" ? ["tree", "--list"] + arguments.dropFirst() : arguments
+            let theirs = try run("/usr/bin/busctl", ["--address=\(address)"] + busctlArguments)
+            #expect(ours.status == 0, "\(address): \(ours.standardError)")
+            #expect(ours.standardOutput == theirs.standardOutput, "\(address)")
+        }
     }
 
     @Test func listShowsTheDriverLikeBusctl() throws {

@@ -1,5 +1,6 @@
 // Tools: a private dbus-daemon and the built executables, run as real processes.
 import Foundation
+import Synchronization
 import Testing
 
 /// Paths of the package and its build products.
@@ -39,15 +40,18 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
         standardError: String(decoding: errData, as: UTF8.self))
 }
 
-/// One dbus-daemon for the whole test process, started by the project's helper script.
+/// A reference bus for the whole test process, started by the project's helper script:
+/// `shared` is dbus-daemon, `broker` is dbus-broker.
 final class ReferenceBus: Sendable {
-    static let shared = ReferenceBus()
+    static let shared = ReferenceBus(script: "start-dbus-daemon.sh")
+    static let broker = ReferenceBus(script: "start-dbus-broker.sh")
     let address: String
 
-    private init() {
+    private init(script: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Paths.packageRoot + "/Tests/Support/start-dbus-daemon.sh"]
+        let directory = NSTemporaryDirectory() + "swiftbusctl-tests-\(getpid())-\(script.dropLast(3))"
+        process.arguments = [Paths.packageRoot + "/Tests/Support/" + script, directory]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -55,14 +59,23 @@ final class ReferenceBus: Sendable {
         var line = Data()
         while let byte = try? out.fileHandleForReading.read(upToCount: 1), let first = byte.first, first != 10 { line.append(first) }
         self.address = String(decoding: line, as: UTF8.self)
-        // The helper script stops its bus when it gets SIGTERM; do so when the tests end.
-        referenceBusPID = process.processIdentifier
-        atexit { kill(referenceBusPID, SIGTERM) }
+        // The script leads its own process group (Process starts it so). It would stop its
+        // bus on SIGTERM, but it inherits the test runner's blocked signals and never sees
+        // one; SIGKILL to the group ends the script and the bus, and we remove its directory.
+        referenceBuses.withLock { $0.append((process.processIdentifier, directory)) }
+        atexit {
+            referenceBuses.withLock { buses in
+                for (group, directory) in buses {
+                    kill(-group, SIGKILL)
+                    try? FileManager.default.removeItem(atPath: directory)
+                }
+            }
+        }
     }
 }
 
-/// Read only by the exit handler, written once before it is installed.
-nonisolated(unsafe) private var referenceBusPID: Int32 = 0
+/// The helper scripts' process groups and directories, to clean up at exit.
+private let referenceBuses = Mutex<[(Int32, String)]>([])
 
 /// Runs a process on a Dispatch thread: a blocking `run` inside a task would hold one of
 /// the few cooperative threads (two on this machine) and starve the test that feeds it.
