@@ -27,7 +27,7 @@ struct SwiftbusCodegenCommand: ParsableCommand {
         do {
             data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
-            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+            throw CodegenFailure("cannot read \(file): \(error.localizedDescription)")
         }
         let xml = String(decoding: data, as: UTF8.self)
         let source: String
@@ -37,14 +37,21 @@ struct SwiftbusCodegenCommand: ParsableCommand {
                 interfacePrefix: interfacePrefix, isPublic: !`internal`, sourceName: (file as NSString).lastPathComponent)
             source = try SwiftGenerator(options: options).generate(node)
         } catch {
-            throw ValidationError("\(file): \(error)")
+            throw CodegenFailure("\(file): \(error)")
         }
         if let output {
             do { try Data(source.utf8).write(to: URL(fileURLWithPath: output)) } catch {
-                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+                throw CodegenFailure("cannot write \(output): \(error.localizedDescription)")
             }
         } else {
             FileHandle.standardOutput.write(Data(source.utf8))
         }
     }
+}
+
+/// A failure after the command line was read: printed as one line, without the usage text
+/// that `ValidationError` would add.
+struct CodegenFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

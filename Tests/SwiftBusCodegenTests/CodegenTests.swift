@@ -129,3 +129,23 @@ import Testing
         #expect(try await proxy.getStats()["Serial"]?.get(UInt32.self) == 7)
     }
 }
+
+@Suite struct CodegenCommandLineTests {
+    @Test func malformedXMLIsOneLineAndFailure() throws {
+        let path = NSTemporaryDirectory() + "swiftbus-codegen-bad-\(getpid()).xml"
+        try #"<node><interface name="a.B"><method name="M"><arg type="a{"/></method></interface></node>"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try run(Paths.buildDirectory + "/swiftbus-codegen", [path])
+        #expect(result.status != 0)
+        #expect(result.standardOutput.isEmpty)
+        #expect(result.standardError.contains("a{"))
+        #expect(result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
+    }
+
+    @Test func missingFileIsAFailure() throws {
+        let result = try run(Paths.buildDirectory + "/swiftbus-codegen", ["/nonexistent/x.xml"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("/nonexistent/x.xml"))
+    }
+}

@@ -211,3 +211,28 @@ extension SwiftbusctlTests {
         }
     }
 }
+
+extension SwiftbusctlTests {
+    @Test func systemFlagUsesTheSystemAddress() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DBUS_SYSTEM_BUS_ADDRESS"] = ReferenceBus.broker.address
+        let result = try run(Paths.buildDirectory + "/swiftbusctl", ["--system", "call"] + Self.driver + ["GetId"], environment: environment)
+        let theirs = try busctl(["call"] + Self.driver + ["GetId"])
+        #expect(result.status == 0, "\(result.standardError)")
+        // The broker's bus id, not the dbus-daemon's that --address names in busctl().
+        #expect(result.standardOutput.hasPrefix("s \""))
+        #expect(result.standardOutput != theirs.standardOutput)
+    }
+
+    @Test func unreachableBusIsOneLine() throws {
+        let result = try run(Paths.buildDirectory + "/swiftbusctl", ["--address", "unix:path=/nonexistent/bus", "list"])
+        #expect(result.status == 1)
+        #expect(result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
+    }
+
+    @Test func conflictingBusOptionsAreRejected() throws {
+        let result = try run(Paths.buildDirectory + "/swiftbusctl", ["--user", "--system", "list"])
+        #expect(result.status != 0)
+        #expect(result.standardError.contains("exclude each other"))
+    }
+}
