@@ -68,6 +68,22 @@ enum ProcessInfoReader {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
     }
 
+    /// The fields of /proc/PID/status, each split into its words (`Uid` → real, effective, saved, fs).
+    static func status(_ pid: UInt32) -> [String: [String]] {
+        guard let text = read("/proc/\(pid)/status") else { return [:] }
+        var fields: [String: [String]] = [:]
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].split(whereSeparator: \.isWhitespace).map(String.init)
+        }
+        return fields
+    }
+
+    /// The unified (cgroup v2) hierarchy path of the process.
+    static func controlGroup(_ pid: UInt32) -> String? {
+        read("/proc/\(pid)/cgroup")?.split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) }
+    }
+
     static func userName(_ uid: UInt32) -> String {
         guard let entry = getpwuid(uid_t(uid)), let name = entry.pointee.pw_name else { return "\(uid)" }
         return String(cString: name)

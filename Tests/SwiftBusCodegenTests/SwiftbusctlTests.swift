@@ -204,10 +204,11 @@ extension SwiftbusctlTests {
         let result = try run(Paths.buildDirectory + "/swiftbusctl", ["--user", "status", "org.freedesktop.DBus"], environment: environment)
         #expect(result.status == 0, "\(result.standardError)")
         let theirs = try run("/usr/bin/busctl", ["--address=\(ReferenceBus.shared.address)", "status", "org.freedesktop.DBus"])
-        let keys = ["PID=", "UID=", "Comm=", "Exe=", "CommandLine="]
+        let keys = ["PID=", "PPID=", "UID=", "EUID=", "SUID=", "FSUID=", "GID=", "EGID=", "SGID=", "FSGID=", "SupplementaryGIDs=",
+                    "Comm=", "Exe=", "CommandLine=", "CGroup="]
         for key in keys {
             let ourLine = result.standardOutput.split(separator: "\n").first { $0.hasPrefix(key) }
-            #expect(ourLine != nil && ourLine == theirs.standardOutput.split(separator: "\n").first { $0.hasPrefix(key) })
+            #expect(ourLine != nil && ourLine == theirs.standardOutput.split(separator: "\n").first { $0.hasPrefix(key) }, "\(key)")
         }
     }
 }
