@@ -34,10 +34,10 @@ struct SwiftTypeMapper {
         guard parsed.types.count == 1 else {
             throw .invalidType(member: member, type: signature, reason: "\(parsed.types.count) complete types")
         }
-        return swiftType(of: parsed.types[0], structName: SwiftNames.upperCamel(member) + SwiftNames.upperCamel(use))
+        return try swiftType(of: parsed.types[0], structName: SwiftNames.upperCamel(member) + SwiftNames.upperCamel(use), member: member)
     }
 
-    mutating func swiftType(of type: SignatureType, structName: String) -> String {
+    mutating func swiftType(of type: SignatureType, structName: String, member: String) throws(CodegenError) -> String {
         switch type {
         case .byte: "UInt8"
         case .boolean: "Bool"
@@ -53,14 +53,18 @@ struct SwiftTypeMapper {
         case .signature: "Signature"
         case .unixFD: "UnixFD"
         case .variant: "Variant"
-        case .array(let element): "[\(swiftType(of: element, structName: structName + "Element"))]"
+        case .array(let element): "[\(try swiftType(of: element, structName: structName + "Element", member: member))]"
+        case .dictionary(.unixFD, _):
+            // A Swift dictionary key must be Hashable; an owned descriptor is not.
+            throw CodegenError.unsupportedType(member: member, type: type.signatureString, reason: "a dictionary keyed by file descriptors has no Swift type")
         case .dictionary(let key, let value):
-            "[\(swiftType(of: key, structName: structName + "Key")): \(swiftType(of: value, structName: structName + "Value"))]"
-        case .structure(let fields): structType(fields, named: structName)
+            "[\(try swiftType(of: key, structName: structName + "Key", member: member)): "
+                + "\(try swiftType(of: value, structName: structName + "Value", member: member))]"
+        case .structure(let fields): try structType(fields, named: structName, member: member)
         }
     }
 
-    private mutating func structType(_ fields: [SignatureType], named base: String) -> String {
+    private mutating func structType(_ fields: [SignatureType], named base: String, member: String) throws(CodegenError) -> String {
         let type = SignatureType.structure(fields)
         if let existing = structNames[type] { return existing }
         let name = scope.claim(base)
@@ -68,7 +72,7 @@ struct SwiftTypeMapper {
         structNames[type] = qualified
         var fieldTypes: [String] = []
         for (index, field) in fields.enumerated() {
-            fieldTypes.append(swiftType(of: field, structName: name + "Field\(index)"))
+            fieldTypes.append(try swiftType(of: field, structName: name + "Field\(index)", member: member))
         }
         structs.append(GeneratedStruct(name: name, signature: type.signatureString, fieldTypes: fieldTypes))
         return qualified

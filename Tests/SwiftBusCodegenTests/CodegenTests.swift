@@ -50,6 +50,13 @@ import Testing
             let node = try IntrospectionParser.parse(#"<node><interface name="a.B"><method name="M"><arg type="a"/></method></interface></node>"#)
             _ = try SwiftGenerator().generate(node)
         }
+        for type in ["ii", "a{hs}", "(", "z"] {
+            #expect(throws: CodegenError.self, "\(type)") {
+                let node = try IntrospectionParser.parse(
+                    #"<node><interface name="a.B"><method name="M"><arg type=""# + type + #""/></method></interface></node>"#)
+                _ = try SwiftGenerator().generate(node)
+            }
+        }
     }
 }
 
