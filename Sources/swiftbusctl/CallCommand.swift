@@ -10,6 +10,7 @@ struct CallCommand: AsyncParsableCommand {
     @OptionGroup var bus: BusOptions
     @Option(help: "Seconds to wait for the reply.") var timeout: Double = 25
     @Flag(help: "Do not wait for a reply (NO_REPLY_EXPECTED).") var noReply = false
+    @Flag(help: "Print the reply as JSON, as busctl --json=short does.") var json = false
     @Argument var destination: String
     @Argument var path: String
     @Argument var interface: String
@@ -31,8 +32,12 @@ struct CallCommand: AsyncParsableCommand {
         let message = Message.methodCall(
             path: objectPath.rawValue, interface: interface, member: method, destination: destination, body: body)
         let reply = try await connection.call(message, timeout: .milliseconds(Int64(timeout * 1000)))
-        let line = BusctlValueFormatter.line(reply.message.body)
-        if !line.isEmpty { output(line) }
+        let replyBody = reply.message.body
+        if json {
+            output(JSON.object([("type", JSON.string(reply.message.signature.string)), ("data", JSON.array(replyBody.map(JSON.value)))]))
+        } else if !replyBody.isEmpty {
+            output(BusctlValueFormatter.line(replyBody))
+        }
     }
 }
 

@@ -10,6 +10,7 @@ struct GetPropertyCommand: AsyncParsableCommand {
     @Argument var destination: String
     @Argument var path: String
     @Argument var interface: String
+    @Flag(help: "Print each value as JSON, as busctl --json=short does.") var json = false
     @Argument(help: "One or more property names.") var properties: [String]
 
     func run() async throws {
@@ -19,7 +20,9 @@ struct GetPropertyCommand: AsyncParsableCommand {
             let variant = try await connection.call(
                 destination: destination, path: objectPath, interface: PropertiesInterface.name, member: "Get",
                 interface, property, returning: Variant.self)
-            output(BusctlValueFormatter.line([variant.value]))
+            output(json
+                ? JSON.object([("type", JSON.string(variant.type.signatureString)), ("data", JSON.value(variant.value))])
+                : BusctlValueFormatter.line([variant.value]))
         }
     }
 }

@@ -43,6 +43,8 @@ struct Swiftbusctl: AsyncParsableCommand {
             let word = arguments[index]
             if word == "--user" || word == "--system" || word.hasPrefix("--address=") {
                 global.append(word)
+            } else if word == "--json" || word == "--json=short" {
+                global.append("--json")
             } else if word == "--address", index + 1 < arguments.count {
                 global += [word, arguments[index + 1]]
                 index += 1

@@ -30,6 +30,9 @@ final class DoneFlag: Sendable {
         ["get-property"] + driver + ["Interfaces"],
         ["introspect", "org.freedesktop.DBus", "/org/freedesktop/DBus"],
         ["tree", "org.freedesktop.DBus"],
+        ["--json=short", "call"] + driver + ["GetConnectionCredentials", "s", "org.freedesktop.DBus"],
+        ["--json=short", "call"] + driver + ["ListQueuedOwners", "s", "org.freedesktop.DBus"],
+        ["--json=short", "get-property"] + driver + ["Features"],
     ])
     func outputMatchesBusctl(_ arguments: [String]) throws {
         for address in [ReferenceBus.shared.address, ReferenceBus.broker.address] {
