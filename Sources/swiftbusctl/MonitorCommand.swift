@@ -31,7 +31,7 @@ struct MonitorCommand: AsyncParsableCommand {
                     }
                 }
             }
-            output(json ? "" : "Monitoring bus message stream.")
+            if !json { output("Monitoring bus message stream.") }
             while try await group.next() != nil {
                 if printed.isDone { group.cancelAll(); return }
             }

@@ -114,6 +114,11 @@ final class DoneFlag: Sendable {
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains(#""member":"Tick""#))
         #expect(result.standardOutput.contains(#""payload":{"type":"u","data":[5]}"#))
+        // Exactly one line, and it is a JSON object Foundation can read.
+        let lines = result.standardOutput.split(separator: "\n")
+        #expect(lines.count == 1)
+        let object = try JSONSerialization.jsonObject(with: Data(lines.first.map(String.init)?.utf8 ?? "".utf8)) as? [String: Any]
+        #expect(object?["type"] as? String == "signal")
     }
 }
 
