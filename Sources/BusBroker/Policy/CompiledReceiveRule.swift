@@ -1,0 +1,78 @@
+// Compiled Receive Rule
+//
+// A `receive_*` rule (or a lone `eavesdrop`) in the form the per-recipient check evaluates.
+
+import DBusWire
+
+/// One `receive_*` rule, ready to match: bus/policy.c `bus_client_policy_check_can_receive`.
+/// `eavesdrop` works like `*_requested_reply`: an allow rule covers eavesdropping only with
+/// `eavesdrop="true"`, and a deny rule with `eavesdrop="true"` covers *only* eavesdropping.
+struct CompiledReceiveRule: Sendable {
+    let allow: Bool
+    let messageType: MessageType?
+    let path: PolicyName?
+    let interface: PolicyName?
+    let member: PolicyName?
+    let errorName: PolicyName?
+    /// `receive_sender`: nil for any.
+    let sender: PolicyName?
+    let requestedReply: Bool
+    let eavesdrop: Bool
+    let fds: CompiledFDRange?
+    let origin: PolicyRuleOrigin
+
+    init(_ rule: ReceiveRule, allow: Bool, origin: PolicyRuleOrigin) {
+        self.allow = allow
+        messageType = rule.messageType.map(MessageType.init(policyType:))
+        path = rule.path.map(PolicyName.init)
+        interface = rule.interface.map(PolicyName.init)
+        member = rule.member.map(PolicyName.init)
+        errorName = rule.error.map(PolicyName.init)
+        sender = rule.sender.map(PolicyName.init)
+        requestedReply = rule.requestedReply
+        eavesdrop = rule.eavesdrop
+        fds = CompiledFDRange(min: rule.minFDs, max: rule.maxFDs)
+        self.origin = origin
+    }
+
+    /// dbus-daemon's `bus_client_policy_optimize` test; see `CompiledSendRule`.
+    var discardsEarlierRules: Bool {
+        messageType == nil && path == nil && interface == nil && member == nil && errorName == nil && sender == nil
+    }
+
+    /// Matches every message delivered to its addressed recipient, replies requested or not.
+    var matchesEveryAddressedMessage: Bool {
+        discardsEarlierRules && fds == nil && (allow ? (eavesdrop || !requestedReply) : (!eavesdrop && requestedReply))
+    }
+
+    /// Matches every message, eavesdropped or not.
+    var matchesEveryMessage: Bool {
+        matchesEveryAddressedMessage && (!allow || eavesdrop)
+    }
+
+    /// Whether this rule applies to `message` from `sender` (nil: the bus driver, judged by
+    /// the message's sender field). `eavesdropping`: the recipient is not the addressed one.
+    func matches<Holder: PolicyNameHolder>(_ message: PolicyMessage, requestedReply replyWasRequested: Bool,
+                                           eavesdropping: Bool, sender holder: Holder?) -> Bool {
+        if let messageType, message.type != messageType { return false }
+        if eavesdropping && allow && !eavesdrop { return false }
+        if !eavesdropping && !allow && eavesdrop { return false }
+        if message.isReply {
+            if !replyWasRequested && allow && requestedReply && !eavesdrop { return false }
+            if replyWasRequested && !allow && !requestedReply { return false }
+        }
+        if !PolicyFieldMatch.optionalField(path, message.path) { return false }
+        if !PolicyFieldMatch.interface(interface, message.interface, allow: allow) { return false }
+        if !PolicyFieldMatch.optionalField(member, message.member) { return false }
+        if !PolicyFieldMatch.optionalField(errorName, message.errorName) { return false }
+        if let sender {
+            if let holder {
+                if !holder.holdsOrQueues(sender.text) { return false }
+            } else {
+                guard let field = message.sender, sender.equals(field) else { return false }
+            }
+        }
+        if let fds, !fds.contains(message.unixFDCount) { return false }
+        return true
+    }
+}
