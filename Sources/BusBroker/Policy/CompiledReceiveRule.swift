@@ -52,8 +52,8 @@ struct CompiledReceiveRule: Sendable {
 
     /// Whether this rule applies to `message` from `sender` (nil: the bus driver, judged by
     /// the message's sender field). `eavesdropping`: the recipient is not the addressed one.
-    func matches<Holder: PolicyNameHolder>(_ message: PolicyMessage, requestedReply replyWasRequested: Bool,
-                                           eavesdropping: Bool, sender holder: Holder?) -> Bool {
+    func matches(_ message: PolicyMessage, requestedReply replyWasRequested: Bool,
+                 eavesdropping: Bool, sender holder: (any PolicyNameHolder)?) -> Bool {
         if let messageType, message.type != messageType { return false }
         if eavesdropping && allow && !eavesdrop { return false }
         if !eavesdropping && !allow && eavesdrop { return false }

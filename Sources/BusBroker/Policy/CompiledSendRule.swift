@@ -60,8 +60,8 @@ struct CompiledSendRule: Sendable {
 
     /// Whether this rule applies to `message` sent to `receiver` (nil: the bus driver, or a
     /// service being activated, whose names are judged by the message's destination field).
-    func matches<Holder: PolicyNameHolder>(_ message: PolicyMessage, requestedReply replyWasRequested: Bool,
-                                           receiver: Holder?) -> Bool {
+    func matches(_ message: PolicyMessage, requestedReply replyWasRequested: Bool,
+                 receiver: (any PolicyNameHolder)?) -> Bool {
         if let messageType, message.type != messageType { return false }
         if message.isReply {
             // An allow rule covers only requested replies unless it says otherwise or allows

@@ -67,7 +67,9 @@ public struct PeerPolicy: Sendable {
 
     private func canOwn(bytes: UnsafeRawBufferPointer) -> Bool {
         var allowed = false
-        for rule in ownRules where rule.matches(bytes) { allowed = rule.allow }
+        ownRules.withUnsafeBufferPointer { rules in
+            for index in rules.indices where rules[index].matches(bytes) { allowed = rules[index].allow }
+        }
         return allowed
     }
 
@@ -87,18 +89,21 @@ public struct PeerPolicy: Sendable {
     /// destination field then stands for the receiver's names, as in dbus-daemon.
     public func checkSendByDestination(_ message: PolicyMessage, requestedReply: Bool) -> PolicyDecision {
         if allowsEverySend { return .allow }
-        return decideSend(message, requestedReply: requestedReply, receiver: PolicyHeldNames?.none)
+        return decideSend(message, requestedReply: requestedReply, receiver: nil)
     }
 
-    private func decideSend<Holder: PolicyNameHolder>(_ message: PolicyMessage, requestedReply: Bool,
-                                                      receiver: Holder?) -> PolicyDecision {
+    private func decideSend(_ message: PolicyMessage, requestedReply: Bool,
+                            receiver: (any PolicyNameHolder)?) -> PolicyDecision {
         var allowed = false
         var log = false
         var matched = 0
-        for rule in sendRules where rule.matches(message, requestedReply: requestedReply, receiver: receiver) {
-            allowed = rule.allow
-            log = rule.log
-            matched += 1
+        // Through the buffer so each rule is borrowed, not copied: a copy retains its strings.
+        sendRules.withUnsafeBufferPointer { rules in
+            for index in rules.indices where rules[index].matches(message, requestedReply: requestedReply, receiver: receiver) {
+                allowed = rules[index].allow
+                log = rules[index].log
+                matched += 1
+            }
         }
         if !allowed { return .deny(matchedRules: matched) }
         return log ? .allowAndLog(matchedRules: matched) : .allow
@@ -121,7 +126,7 @@ public struct PeerPolicy: Sendable {
     public func checkReceiveFromBus(_ message: PolicyMessage, eavesdropping: Bool = false) -> PolicyDecision {
         if eavesdropping ? allowsEveryReceive : allowsEveryAddressedReceive { return .allow }
         return decideReceive(message, requestedReply: message.isReply && !eavesdropping,
-                             eavesdropping: eavesdropping, sender: PolicyHeldNames?.none)
+                             eavesdropping: eavesdropping, sender: nil)
     }
 
     /// May this peer see `message`, addressed to someone else, through an eavesdropping
@@ -132,14 +137,16 @@ public struct PeerPolicy: Sendable {
         return decideReceive(message, requestedReply: false, eavesdropping: true, sender: sender).isAllowed
     }
 
-    private func decideReceive<Holder: PolicyNameHolder>(_ message: PolicyMessage, requestedReply: Bool,
-                                                         eavesdropping: Bool, sender: Holder?) -> PolicyDecision {
+    private func decideReceive(_ message: PolicyMessage, requestedReply: Bool,
+                               eavesdropping: Bool, sender: (any PolicyNameHolder)?) -> PolicyDecision {
         var allowed = false
         var matched = 0
-        for rule in receiveRules
-        where rule.matches(message, requestedReply: requestedReply, eavesdropping: eavesdropping, sender: sender) {
-            allowed = rule.allow
-            matched += 1
+        receiveRules.withUnsafeBufferPointer { rules in
+            for index in rules.indices
+            where rules[index].matches(message, requestedReply: requestedReply, eavesdropping: eavesdropping, sender: sender) {
+                allowed = rules[index].allow
+                matched += 1
+            }
         }
         return allowed ? .allow : .deny(matchedRules: matched)
     }

@@ -47,7 +47,7 @@ enum CompiledNameMatch: Sendable {
     /// The receiver's names decide; with no receiver (the bus driver, or a service not yet
     /// activated) the message's destination field does, as in dbus-daemon.
     @inline(__always)
-    func matches<Holder: PolicyNameHolder>(receiver: Holder?, addressedTo destination: WireString?) -> Bool {
+    func matches(receiver: (any PolicyNameHolder)?, addressedTo destination: WireString?) -> Bool {
         switch self {
         case .any:
             return true

@@ -10,7 +10,10 @@
 /// if a peer owns A and B and sending to A is denied, sending to B is denied too.
 ///
 /// The broker conforms its peer/registry view to this; both queries are made per message,
-/// so they should be hash lookups, not copies.
+/// so they should be hash lookups, not copies. The checks hold the conformer as an
+/// existential (so the rule scan is one concrete loop, not a generic one per caller):
+/// keep it within three words, e.g. a registry reference and a `PeerID`, so that it
+/// fits the existential's inline buffer and is never boxed on the heap.
 public protocol PolicyNameHolder {
     /// Whether the peer is the primary owner of `name`, is queued for it, or has it as its
     /// unique name.
