@@ -7,17 +7,17 @@
 struct CompiledOwnRule: Sendable {
     let allow: Bool
     let name: CompiledNameMatch
-    let origin: PolicyRuleOrigin
 
     /// `own="*"`: dbus-daemon drops every earlier own rule when it meets one
     /// (`own_prefix` never does, since it always names something).
     var discardsEarlierRules: Bool { name.isAny }
 
-    func matches(_ requested: UnsafeRawBufferPointer) -> Bool {
+    @inline(__always)
+    func matches(_ requested: UnsafeRawBufferPointer, _ strings: PolicyStringView) -> Bool {
         switch name {
         case .any: return true
-        case .exactly(let exact): return exact.equals(requested)
-        case .prefix(let prefix): return prefix.isWordPrefix(of: requested)
+        case .exactly(let exact): return exact.equals(requested, in: strings.bytes)
+        case .prefix(let prefix): return PolicyWords.isWordPrefix(prefix.bytes(in: strings.bytes), of: requested)
         }
     }
 }

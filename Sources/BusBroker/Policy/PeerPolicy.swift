@@ -16,6 +16,8 @@ public struct PeerPolicy: Sendable {
     let sendRules: [CompiledSendRule]
     let receiveRules: [CompiledReceiveRule]
     let ownRules: [CompiledOwnRule]
+    /// The strings the rules refer to (shared with the engine and every other peer).
+    let strings: PolicyStringTable
 
     /// No send can be denied (and none is logged): `checkSend` returns `.allow` at once.
     public let allowsEverySend: Bool
@@ -29,7 +31,8 @@ public struct PeerPolicy: Sendable {
     /// offer it messages addressed to others at all.
     public let mayEavesdrop: Bool
 
-    init(send: [CompiledSendRule], receive: [CompiledReceiveRule], own: [CompiledOwnRule]) {
+    init(send: [CompiledSendRule], receive: [CompiledReceiveRule], own: [CompiledOwnRule], strings: PolicyStringTable) {
+        self.strings = strings
         sendRules = Self.pruned(send, discards: \.discardsEarlierRules)
         receiveRules = Self.pruned(receive, discards: \.discardsEarlierRules)
         ownRules = Self.pruned(own, discards: \.discardsEarlierRules)
@@ -67,8 +70,8 @@ public struct PeerPolicy: Sendable {
 
     private func canOwn(bytes: UnsafeRawBufferPointer) -> Bool {
         var allowed = false
-        ownRules.withUnsafeBufferPointer { rules in
-            for index in rules.indices where rules[index].matches(bytes) { allowed = rules[index].allow }
+        withStrings { view in
+            for rule in ownRules where rule.matches(bytes, view) { allowed = rule.allow }
         }
         return allowed
     }
@@ -97,11 +100,10 @@ public struct PeerPolicy: Sendable {
         var allowed = false
         var log = false
         var matched = 0
-        // Through the buffer so each rule is borrowed, not copied: a copy retains its strings.
-        sendRules.withUnsafeBufferPointer { rules in
-            for index in rules.indices where rules[index].matches(message, requestedReply: requestedReply, receiver: receiver) {
-                allowed = rules[index].allow
-                log = rules[index].log
+        withStrings { view in
+            for rule in sendRules where rule.matches(message, requestedReply: requestedReply, receiver: receiver, strings: view) {
+                allowed = rule.allow
+                log = rule.log
                 matched += 1
             }
         }
@@ -141,13 +143,19 @@ public struct PeerPolicy: Sendable {
                                eavesdropping: Bool, sender: (any PolicyNameHolder)?) -> PolicyDecision {
         var allowed = false
         var matched = 0
-        receiveRules.withUnsafeBufferPointer { rules in
-            for index in rules.indices
-            where rules[index].matches(message, requestedReply: requestedReply, eavesdropping: eavesdropping, sender: sender) {
-                allowed = rules[index].allow
+        withStrings { view in
+            for rule in receiveRules
+            where rule.matches(message, requestedReply: requestedReply, eavesdropping: eavesdropping, sender: sender, strings: view) {
+                allowed = rule.allow
                 matched += 1
             }
         }
         return allowed ? .allow : .deny(matchedRules: matched)
+    }
+
+    /// Lends the string table's bytes for one scan.
+    @inline(__always)
+    private func withStrings<R>(_ body: (PolicyStringView) -> R) -> R {
+        strings.bytes.withUnsafeBytes { body(PolicyStringView(bytes: $0, names: strings.names)) }
     }
 }

@@ -15,6 +15,7 @@ struct PolicyCompiler {
     var nonConsoleRules = ContextRules()
     var defaultConnectRules: [ConnectRule] = []
     var mandatoryConnectRules: [ConnectRule] = []
+    var strings = PolicyStringTable()
 
     /// Where a section's rules go.
     private enum Target {
@@ -30,11 +31,10 @@ struct PolicyCompiler {
         var rules = ContextRules()
         var connect: [ConnectRule] = []
         for rule in section.rules {
-            let origin = PolicyRuleOrigin(file: rule.file, line: rule.line)
             switch rule.kind {
-            case .send(let send): rules.send.append(CompiledSendRule(send, allow: rule.allow, origin: origin))
-            case .receive(let receive): rules.receive.append(CompiledReceiveRule(receive, allow: rule.allow, origin: origin))
-            case .own(let name): rules.own.append(CompiledOwnRule(allow: rule.allow, name: CompiledNameMatch(name), origin: origin))
+            case .send(let send): rules.send.append(CompiledSendRule(send, allow: rule.allow, strings: &strings))
+            case .receive(let receive): rules.receive.append(CompiledReceiveRule(receive, allow: rule.allow, strings: &strings))
+            case .own(let name): rules.own.append(CompiledOwnRule(allow: rule.allow, name: CompiledNameMatch(name, strings: &strings)))
             case .user(let principal), .group(let principal):
                 if let resolved = connectRule(rule, principal) { connect.append(resolved) }
             }

@@ -29,6 +29,7 @@ public struct PolicyEngine: Sendable {
     private let nonConsoleRules: ContextRules
     /// `user`/`group` rules of the default then the mandatory blocks, in order.
     private let connectRules: [ConnectRule]
+    private let strings: PolicyStringTable
 
     /// Compiles `config.policies`. `busOwner` defaults to the effective uid, as dbus-daemon
     /// uses its own.
@@ -45,6 +46,7 @@ public struct PolicyEngine: Sendable {
         consoleRules = compiler.consoleRules
         nonConsoleRules = compiler.nonConsoleRules
         connectRules = compiler.defaultConnectRules + compiler.mandatoryConnectRules
+        strings = compiler.strings
     }
 
     /// Whether a peer authenticated as `uid`, a member of `groups`, may stay connected
@@ -76,7 +78,7 @@ public struct PolicyEngine: Sendable {
         if let more = rulesByUser[uid] { rules.append(more) }
         rules.append(atConsole ? consoleRules : nonConsoleRules)
         rules.append(mandatoryRules)
-        return PeerPolicy(send: rules.send, receive: rules.receive, own: rules.own)
+        return PeerPolicy(send: rules.send, receive: rules.receive, own: rules.own, strings: strings)
     }
 
     /// Whether any rule anywhere names a group, so that a broker can skip looking up a

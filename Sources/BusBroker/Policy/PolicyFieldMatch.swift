@@ -5,37 +5,44 @@
 
 import DBusWire
 
+/// The string table as one check sees it: the bytes borrowed for the duration of the scan,
+/// the names for the registry's lookups.
+struct PolicyStringView {
+    let bytes: UnsafeRawBufferPointer
+    let names: [String]
+}
+
 /// The two ways bus/policy.c compares a rule's field with a message's.
 enum PolicyFieldMatch {
     /// Path, member and error name: a rule naming one matches a message that lacks the
     /// field (a method return has no member, so `send_member="X"` covers it).
     @inline(__always)
-    static func optionalField(_ rule: PolicyName?, _ field: WireString?) -> Bool {
+    static func optionalField(_ rule: PolicyString?, _ field: WireString?, _ strings: PolicyStringView) -> Bool {
         guard let rule, let field else { return true }
-        return rule.equals(field)
+        return rule.equals(field.bytes, in: strings.bytes)
     }
 
     /// Interface: optional in messages, so a message without one is *not* covered by an
     /// allow rule naming an interface but *is* covered by a deny rule naming one.
     @inline(__always)
-    static func interface(_ rule: PolicyName?, _ field: WireString?, allow: Bool) -> Bool {
+    static func interface(_ rule: PolicyString?, _ field: WireString?, allow: Bool, _ strings: PolicyStringView) -> Bool {
         guard let rule else { return true }
         guard let field else { return !allow }
-        return rule.equals(field)
+        return rule.equals(field.bytes, in: strings.bytes)
     }
 }
 
-/// The `send_destination` / `send_destination_prefix` part of a send rule.
+/// The `send_destination` / `send_destination_prefix` part of a send rule, or an own rule's name.
 enum CompiledNameMatch: Sendable {
     case any
-    case exactly(PolicyName)
-    case prefix(PolicyName)
+    case exactly(PolicyString)
+    case prefix(PolicyString)
 
-    init(_ match: NameMatch) {
+    init(_ match: NameMatch, strings: inout PolicyStringTable) {
         switch match {
         case .any: self = .any
-        case .exactly(let name): self = .exactly(PolicyName(name))
-        case .prefix(let name): self = .prefix(PolicyName(name))
+        case .exactly(let name): self = .exactly(strings.intern(name))
+        case .prefix(let name): self = .prefix(strings.intern(name))
         }
     }
 
@@ -47,18 +54,18 @@ enum CompiledNameMatch: Sendable {
     /// The receiver's names decide; with no receiver (the bus driver, or a service not yet
     /// activated) the message's destination field does, as in dbus-daemon.
     @inline(__always)
-    func matches(receiver: (any PolicyNameHolder)?, addressedTo destination: WireString?) -> Bool {
+    func matches(receiver: (any PolicyNameHolder)?, addressedTo destination: WireString?, _ strings: PolicyStringView) -> Bool {
         switch self {
         case .any:
             return true
         case .exactly(let name):
-            if let receiver { return receiver.holdsOrQueues(name.text) }
+            if let receiver { return receiver.holdsOrQueues(strings.names[name.index]) }
             guard let destination else { return false }
-            return name.equals(destination)
+            return name.equals(destination.bytes, in: strings.bytes)
         case .prefix(let prefix):
-            if let receiver { return receiver.holdsOrQueues(namesUnder: prefix.text) }
+            if let receiver { return receiver.holdsOrQueues(namesUnder: strings.names[prefix.index]) }
             guard let destination else { return false }
-            return prefix.isWordPrefix(of: destination.bytes)
+            return PolicyWords.isWordPrefix(prefix.bytes(in: strings.bytes), of: destination.bytes)
         }
     }
 }
@@ -76,14 +83,6 @@ struct CompiledFDRange: Sendable {
     }
 
     func contains(_ count: Int) -> Bool { count >= min && count <= max }
-}
-
-/// Where a rule was written, carried into compiled rules for log lines.
-public struct PolicyRuleOrigin: Sendable, Equatable, CustomStringConvertible {
-    public let file: String
-    public let line: Int
-
-    public var description: String { "\(file):\(line)" }
 }
 
 extension MessageType {

@@ -27,7 +27,7 @@ extension PolicyNameHolder {
     /// dbus-daemon's word-prefix test, for conformers: `name` is `prefix` or starts with
     /// `prefix` followed by a dot.
     public static func isName(_ name: String, underPrefix prefix: String) -> Bool {
-        PolicyName(prefix).isWordPrefix(of: name)
+        PolicyWords.isName(name, underPrefix: prefix)
     }
 }
 
@@ -41,7 +41,6 @@ public struct PolicyHeldNames: PolicyNameHolder, Sendable {
     public func holdsOrQueues(_ name: String) -> Bool { names.contains(name) }
 
     public func holdsOrQueues(namesUnder prefix: String) -> Bool {
-        let prefix = PolicyName(prefix)
-        return names.contains { prefix.isWordPrefix(of: $0) }
+        names.contains { PolicyWords.isName($0, underPrefix: prefix) }
     }
 }
