@@ -35,7 +35,7 @@ final class DoneFlag: Sendable {
         ["--json=short", "get-property"] + driver + ["Features"],
     ])
     func outputMatchesBusctl(_ arguments: [String]) throws {
-        for address in [ReferenceBus.shared.address, ReferenceBus.broker.address] {
+        for address in ReferenceBus.all.map(\.address) {
             let ours = try run(Paths.buildDirectory + "/swiftbusctl", ["--address", address] + arguments)
             let busctlArguments = arguments.first == "tree" ? ["tree", "--list"] + arguments.dropFirst() : arguments
             let theirs = try run("/usr/bin/busctl", ["--address=\(address)"] + busctlArguments)

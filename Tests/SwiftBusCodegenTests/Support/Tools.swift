@@ -43,22 +43,45 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 /// A reference bus for the whole test process, started by the project's helper script:
 /// `shared` is dbus-daemon, `broker` is dbus-broker.
 final class ReferenceBus: Sendable {
-    static let shared = ReferenceBus(script: "start-dbus-daemon.sh")
-    static let broker = ReferenceBus(script: "start-dbus-broker.sh")
+    // The reference buses are installed by scripts/install-test-deps.sh; without them nothing here can run.
+    static let shared = ReferenceBus(script: "start-dbus-daemon.sh")!
+    static let broker = ReferenceBus(script: "start-dbus-broker.sh")!
+    /// swiftbusd from this build, once it serves a bus (until then it exits at once: nil).
+    static let swiftbusd = ReferenceBus(swiftbusd: Paths.buildDirectory + "/swiftbusd")
+    /// Every bus that runs on this machine.
+    static var all: [ReferenceBus] { [shared, broker] + [swiftbusd].compactMap { $0 } }
     let address: String
 
-    private init(script: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    private convenience init?(script: String) {
         let directory = NSTemporaryDirectory() + "swiftbusctl-tests-\(getpid())-\(script.dropLast(3))"
-        process.arguments = [Paths.packageRoot + "/Tests/Support/" + script, directory]
+        self.init(executable: "/bin/bash", arguments: [Paths.packageRoot + "/Tests/Support/" + script, directory], directory: directory)
+    }
+
+    private convenience init?(swiftbusd binary: String) {
+        guard FileManager.default.isExecutableFile(atPath: binary) else { return nil }
+        let directory = NSTemporaryDirectory() + "swiftbusctl-tests-\(getpid())-swiftbusd"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.init(executable: binary, arguments: [
+            "--session", "--nofork", "--nopidfile", "--print-address=1", "--address=unix:path=\(directory)/bus",
+        ], directory: directory)
+    }
+
+    private init?(executable: String, arguments: [String], directory: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try! process.run()
+        guard (try? process.run()) != nil else { return nil }
         var line = Data()
         while let byte = try? out.fileHandleForReading.read(upToCount: 1), let first = byte.first, first != 10 { line.append(first) }
         self.address = String(decoding: line, as: UTF8.self)
+        guard address.hasPrefix("unix:") else {
+            process.terminate()
+            try? FileManager.default.removeItem(atPath: directory)
+            return nil
+        }
         // The script leads its own process group (Process starts it so). It would stop its
         // bus on SIGTERM, but it inherits the test runner's blocked signals and never sees
         // one; SIGKILL to the group ends the script and the bus, and we remove its directory.
