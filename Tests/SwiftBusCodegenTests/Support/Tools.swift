@@ -47,7 +47,8 @@ final class ReferenceBus: Sendable {
     static let shared = ReferenceBus(script: "start-dbus-daemon.sh")!
     static let broker = ReferenceBus(script: "start-dbus-broker.sh")!
     /// swiftbusd from this build, once it serves a bus (until then it exits at once: nil).
-    static let swiftbusd = ReferenceBus(swiftbusd: Paths.buildDirectory + "/swiftbusd")
+    /// `SWIFTBUSD` names another build (a release one, or the broker branch's).
+    static let swiftbusd = ReferenceBus(swiftbusd: ProcessInfo.processInfo.environment["SWIFTBUSD"] ?? Paths.buildDirectory + "/swiftbusd")
     /// Every bus that runs on this machine.
     static var all: [ReferenceBus] { [shared, broker] + [swiftbusd].compactMap { $0 } }
     let address: String
