@@ -1,0 +1,116 @@
+// Signal Workloads: one emitter, many subscribers, and a count of what arrived.
+import DBusWire
+import Glibc
+
+/// Broadcast delivery: `subscribe` holds many connections that each match the Tick signal
+/// (optionally beside a connection full of rules that match nothing); `emit` sends the
+/// ticks and a final Done. Both print monotonic times, so the runner can compute deliveries
+/// per second from the emitter's first send to the last subscriber's Done.
+struct SignalWorkloads {
+    let address: String
+
+    func subscribe(connections count: Int, noiseRules: Int) throws(BenchError) {
+        var subscribers: [BusConnection] = []
+        for _ in 0..<count {
+            let connection = try BusConnection(address: address)
+            try connection.callDriver("AddMatch", [.string(BenchProtocol.tickRule)])
+            subscribers.append(connection)
+        }
+        var noise: BusConnection? = nil
+        if noiseRules > 0 {
+            noise = try BusConnection(address: address)
+            try noise!.addMatches((0..<noiseRules).map(BenchProtocol.noiseRule))
+        }
+        print("ready")
+        fflushStandardOutput()
+
+        var ticks = 0
+        var done = [Bool](repeating: false, count: count)
+        var doneCount = 0
+        var firstTick: UInt64 = 0
+        var lastDone: UInt64 = 0
+        var descriptors = subscribers.map { pollfd(fd: $0.socket.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
+        while doneCount < count {
+            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(BenchLimits.subscriberIdleTimeoutSeconds * 1000))
+            if ready == 0 { break }
+            if ready < 0 { continue }
+            for index in descriptors.indices where descriptors[index].revents != 0 {
+                let connection = subscribers[index]
+                try connection.fill()
+                while connection.hasBufferedMessage {
+                    let message = try connection.nextMessage()
+                    guard message.type == .signal, let member = message.string(.member) else { continue }
+                    if member == BenchProtocol.tick {
+                        if firstTick == 0 { firstTick = Clock.nanoseconds() }
+                        ticks += 1
+                    } else if member == BenchProtocol.done, !done[index] {
+                        done[index] = true
+                        doneCount += 1
+                        lastDone = Clock.nanoseconds()
+                    }
+                }
+            }
+        }
+        withExtendedLifetime(noise) {}
+        var line = ResultLine()
+        line.add("received", ticks)
+        line.add("completed", doneCount)
+        line.add("first_ns", firstTick)
+        line.add("end_ns", lastDone)
+        line.print()
+    }
+
+    func emit(count: Int, payload: Int) throws(BenchError) {
+        let connection = try BusConnection(address: address)
+        var tick = try EncodedMessage(BenchProtocol.signal(BenchProtocol.tick, payload: payload))
+        var done = try EncodedMessage(BenchProtocol.signal(BenchProtocol.done, payload: 0))
+        var ping = try EncodedMessage(BenchProtocol.driverCall("GetId", []))
+        let start = Clock.nanoseconds()
+        for index in 0..<count {
+            try tick.send(on: connection)
+            if index % BenchLimits.signalBurst == BenchLimits.signalBurst - 1 {
+                connection.awaitReplyOrThrow(to: try ping.send(on: connection))
+            }
+        }
+        try done.send(on: connection)
+        connection.awaitReplyOrThrow(to: try ping.send(on: connection))
+        var line = ResultLine()
+        line.add("start_ns", start)
+        line.add("end_ns", Clock.nanoseconds())
+        line.print()
+    }
+}
+
+extension BusConnection {
+    /// Installs `rules` with AddMatch, `BenchLimits.setupBatch` calls at a time.
+    func addMatches(_ rules: [String]) throws(BenchError) {
+        try callInBatches(rules.map { BenchProtocol.driverCall("AddMatch", [.string($0)]) }, awaitingReplies: true)
+    }
+
+    /// Sends `messages` in batches; with `awaitingReplies`, reads each batch's replies before
+    /// the next (an error reply fails the run), otherwise ends each batch with one driver round
+    /// trip, so the bus has routed everything before this returns.
+    func callInBatches(_ messages: [Message], awaitingReplies: Bool) throws(BenchError) {
+        var index = 0
+        while index < messages.count {
+            let batch = messages[index..<min(index + BenchLimits.setupBatch, messages.count)]
+            var bytes: [UInt8] = []
+            var serials: [UInt32] = []
+            for message in batch {
+                let serial = takeSerial()
+                serials.append(serial)
+                bytes += try encode(message, serial: serial)
+            }
+            try sendAll(bytes)
+            if awaitingReplies {
+                for serial in serials {
+                    let reply = try awaitReply(to: serial)
+                    if reply.type == .error { throw .protocolViolation("call \(index) of \(messages.count): \(describe(reply))") }
+                }
+            } else {
+                try callDriver("GetId")
+            }
+            index += batch.count
+        }
+    }
+}
