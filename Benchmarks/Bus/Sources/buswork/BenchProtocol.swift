@@ -22,9 +22,11 @@ enum BenchProtocol {
 
     static var tickRule: String { "type='signal',interface='\(interface)',path='\(objectPath)'" }
 
-    /// A rule that matches no message of the run: distinct per index so no bus can merge them.
+    /// A rule that matches no message of the run: distinct per index so no bus can merge them,
+    /// and on the benchmark's own interface and path, so a bus cannot skip them all by
+    /// bucketing rules per interface (as dbus-daemon does): only the member tells them apart.
     static func noiseRule(_ index: Int) -> String {
-        "type='signal',interface='org.swiftbus.Noise',member='Noise\(index)',path='/org/swiftbus/Noise/\(index)'"
+        "type='signal',interface='\(interface)',member='Noise\(index)',path='\(objectPath)'"
     }
 
     static func call(_ member: String, payload: Int, flags: MessageFlags = []) -> Message {

@@ -20,7 +20,7 @@ struct Arguments {
 
     init(_ arguments: [String]) {
         guard arguments.count >= 3 else {
-            fail("usage: buswork server|rtt|pipeline|subscribe|emit|match-scale|reply-scale|connect|idle ADDRESS [KEY=VALUE ...]")
+            fail("usage: buswork server|rtt|pipeline|subscribe|emit|match-scale|reply-scale|connect|idle|message-size ADDRESS [KEY=VALUE ...]")
         }
         workload = arguments[1]
         address = arguments[2]
@@ -65,6 +65,10 @@ do {
             arguments["pending", default: 1], count: arguments["count", default: 1000])
     case "connect":
         try ConnectionWorkloads(address: address).connectLatency(count: arguments["count", default: 200])
+    case "message-size":
+        // The runner sizes the raw-socket ping-pong like the bus's Echo call.
+        let bytes = try EncodedMessage(BenchProtocol.call(BenchProtocol.echo, payload: arguments["size", default: 8])).bytes
+        print("{\"bytes\": \(bytes.count)}")
     case "idle":
         try ConnectionWorkloads(address: address).holdIdle(count: arguments["connections", default: 1000])
     default:
