@@ -132,6 +132,16 @@ def process_group_members(pgid):
     return members
 
 
+def is_dbus_broker(pid):
+    """The broker itself, not its launcher, also when valgrind runs it (then comm is valgrind's)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            arguments = f.read().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    return any(os.path.basename(a) == "dbus-broker" for a in arguments)
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -143,9 +153,11 @@ def rss_kib(pid):
 class Bus:
     """One running bus: its address, the broker process (for RSS and pinning) and its group."""
 
-    def __init__(self, name, workdir):
+    def __init__(self, name, workdir, prefix=(), startup_timeout=STARTUP_TIMEOUT):
         self.name = name
-        self.dir = os.path.join(workdir, name)
+        self.prefix = list(prefix)
+        self.startup_timeout = startup_timeout
+        self.dir = os.path.join(workdir, name + ("-valgrind" if prefix else ""))
         os.makedirs(self.dir)
         self.socket = os.path.join(self.dir, "bus")
         self.address = None
@@ -158,20 +170,20 @@ class Bus:
         log_file = open(os.path.join(self.dir, "log"), "w")
         if self.name == "dbus-daemon":
             write_config(config, f"unix:path={self.socket}")
-            command = ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"]
+            command = self.prefix + ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"]
         elif self.name == "swiftbusd":
             if not os.access(SWIFTBUSD, os.X_OK):
                 self.problem = "not built"
                 return
             write_config(config, f"unix:path={self.socket}")
-            command = [SWIFTBUSD, f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"]
+            command = self.prefix + [SWIFTBUSD, f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"]
         else:
             write_config(config, None)
             run_mount = "/run/systemd" if os.path.isdir("/run/systemd") else "/run"
             command = ["unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c",
                        'mount -t tmpfs -o mode=0755 swiftbus-run "$1" || exit 1; shift; exec "$@"', "sh", run_mount,
                        "/usr/bin/python3", SOCKET_ACTIVATE, "--listen", self.socket,
-                       "--journal", "/run/systemd/journal/socket", "--",
+                       "--journal", "/run/systemd/journal/socket", "--"] + self.prefix + [
                        "dbus-broker-launch", "--scope", "user", "--config-file", config]
         env = dict(os.environ, XDG_RUNTIME_DIR=self.dir, DBUS_SESSION_BUS_ADDRESS=f"unix:path={self.socket}")
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log_file, env=env,
@@ -181,10 +193,10 @@ class Bus:
             if not self.wait_until_answering():
                 self.problem = "did not start (see its log)"
                 return
-            brokers = [pid for pid, comm in process_group_members(self.process.pid) if comm == "dbus-broker"]
+            brokers = [pid for pid, _ in process_group_members(self.process.pid) if is_dbus_broker(pid)]
             self.broker_pid = brokers[0] if brokers else None
         else:
-            line = read_line(self.process, STARTUP_TIMEOUT)
+            line = read_line(self.process, self.startup_timeout)
             if not line or not line.startswith("unix:"):
                 self.problem = "not working: printed no address" if self.name == "swiftbusd" else "did not start"
                 self.stop()
@@ -196,7 +208,7 @@ class Bus:
                 self.stop()
 
     def wait_until_answering(self):
-        deadline = time.monotonic() + STARTUP_TIMEOUT
+        deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             probe = subprocess.run(["dbus-send", f"--bus={self.address}", "--print-reply=literal", "--reply-timeout=1000",
                                     "--dest=org.freedesktop.DBus", "/", "org.freedesktop.DBus.GetId"],
@@ -290,9 +302,10 @@ class Runner:
                 self.servers[(bus.name, client)] = self.spawn_ready(client, "server", bus.address)
 
     def stop(self):
-        for (bus_name, client), server in self.servers.items():
+        for server in self.servers.values():
             server.kill()
             server.wait()
+        self.servers = {}
         for bus in self.buses:
             bus.stop()
 
@@ -426,6 +439,63 @@ class Runner:
         return limits
 
 
+# Round trips in the two callgrind measurements; their difference is what is counted, so the
+# connect, Hello and warm-up of each measurement cancel out.
+CALLGRIND_CALLS = (500, 2500)
+# Valgrind slows a bus about fifty-fold; give it time to start.
+CALLGRIND_STARTUP_TIMEOUT = 60.0
+
+
+def callgrind_summary(bus, dump_index):
+    path = os.path.join(bus.dir, f"callgrind.out.{bus.broker_pid}.{dump_index}")
+    with open(path) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no summary in {path}")
+
+
+def callgrind_per_round_trip(workdir):
+    """Instructions the broker process executes per 8 B round trip (client -> bus -> server
+    -> bus -> client), counted by callgrind: repeatable on a noisy machine, unlike time."""
+    results = {}
+    for name in BUS_NAMES:
+        bus = Bus(name, workdir, startup_timeout=CALLGRIND_STARTUP_TIMEOUT)
+        bus.prefix = ["valgrind", "--tool=callgrind", "--trace-children=yes",
+                      f"--callgrind-out-file={bus.dir}/callgrind.out.%p"]
+        if name == "dbus-broker":
+            bus.prefix.append("--trace-children-skip=*python*")
+        bus.start()
+        if not bus.running or not bus.broker_pid:
+            results[name] = bus.problem or "broker process not found"
+            bus.stop()
+            continue
+        server = None
+        try:
+            server = subprocess.Popen([BUSWORK, "server", bus.address], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if read_line(server, CALLGRIND_STARTUP_TIMEOUT) != "ready":
+                raise RuntimeError("server did not start")
+            counts = []
+            for index, calls in enumerate(CALLGRIND_CALLS, start=1):
+                subprocess.run(["callgrind_control", "-z", str(bus.broker_pid)], capture_output=True, check=True)
+                subprocess.run([BUSWORK, "rtt", bus.address, f"count={calls}"], capture_output=True, check=True,
+                               timeout=CASE_TIMEOUT * 5)
+                subprocess.run(["callgrind_control", "-d", str(bus.broker_pid)], capture_output=True, check=True)
+                counts.append(callgrind_summary(bus, index))
+            # rtt makes count + count/10 warm-up calls.
+            calls = (CALLGRIND_CALLS[1] - CALLGRIND_CALLS[0]) * 11 // 10
+            results[name] = (counts[1] - counts[0]) / calls
+        except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+            results[name] = f"failed: {error}"
+        finally:
+            if server:
+                server.kill()
+                server.wait()
+            bus.stop()
+        log(f"callgrind {name}: {results[name]}")
+    return results
+
+
 def median(samples, key):
     values = [s[key] for s in samples if key in s]
     return statistics.median(values) if values else None
@@ -497,6 +567,17 @@ def tables(runner, limits):
     return lines
 
 
+def callgrind_table(instructions):
+    if not instructions:
+        return []
+    lines = ["### Instructions per round trip in the broker process (callgrind)", "",
+             "| dbus-daemon | dbus-broker | swiftbusd | swiftbusd / dbus-broker |", "|---:|---:|---:|---:|"]
+    cells = [fmt(v) if isinstance(v, float) else v for v in (instructions.get(n) for n in BUS_NAMES)]
+    ours, theirs = instructions.get("swiftbusd"), instructions.get("dbus-broker")
+    ratio = f"{ours / theirs:.2f}×" if isinstance(ours, float) and isinstance(theirs, float) else "—"
+    return lines + ["| " + " | ".join(str(c) for c in cells) + f" | {ratio} |", ""]
+
+
 def version(command):
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=10).stdout.strip()
@@ -525,6 +606,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny counts, one repetition, unpinned only")
     parser.add_argument("--output", help="write the tables (markdown) to this file too")
+    parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (a minute or so)")
     args = parser.parse_args()
     counts = Counts(args.smoke)
     workdir = tempfile.mkdtemp(prefix="swiftbus-bench.")
@@ -534,13 +616,15 @@ def main():
         runner.start()
         runner.run()
         limits = runner.physical_limits()
+        runner.stop()
+        instructions = {} if args.smoke or args.no_callgrind else callgrind_per_round_trip(workdir)
     finally:
         runner.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     lines = ["## Environment", ""] + environment() + [
         f"- command: `Benchmarks/Bus/run.sh{' --smoke' if args.smoke else ''}` "
         f"({counts.repetitions} repetitions, medians of per-repetition figures; took {time.monotonic() - started:.0f} s)",
-        ""] + tables(runner, limits)
+        ""] + tables(runner, limits) + callgrind_table(instructions)
     if runner.failures:
         lines += ["### Failures", ""] + [f"- {f}" for f in runner.failures] + [""]
     text = "\n".join(lines)

@@ -27,6 +27,7 @@ struct SignalWorkloads {
         var ticks = 0
         var done = [Bool](repeating: false, count: count)
         var doneCount = 0
+        var disconnected = 0
         var firstTick: UInt64 = 0
         var lastDone: UInt64 = 0
         var descriptors = subscribers.map { pollfd(fd: $0.socket.descriptor.rawValue, events: Int16(POLLIN), revents: 0) }
@@ -36,7 +37,14 @@ struct SignalWorkloads {
             if ready < 0 { continue }
             for index in descriptors.indices where descriptors[index].revents != 0 {
                 let connection = subscribers[index]
-                try connection.fill()
+                do { try connection.fill() } catch {
+                    // A bus may drop a subscriber it cannot keep up with: what it missed counts as lost.
+                    descriptors[index].fd = -1
+                    disconnected += 1
+                    doneCount += done[index] ? 0 : 1
+                    done[index] = true
+                    continue
+                }
                 while connection.hasBufferedMessage {
                     let message = try connection.nextMessage()
                     guard message.type == .signal, let member = message.string(.member) else { continue }
@@ -54,7 +62,8 @@ struct SignalWorkloads {
         withExtendedLifetime(noise) {}
         var line = ResultLine()
         line.add("received", ticks)
-        line.add("completed", doneCount)
+        line.add("completed", doneCount - disconnected)
+        line.add("disconnected", disconnected)
         line.add("first_ns", firstTick)
         line.add("end_ns", lastDone)
         line.print()
