@@ -28,6 +28,9 @@
 #define TICK_RULE "type='signal',interface='" INTERFACE "',path='" OBJECT "'"
 /* Must match buswork's BenchLimits. */
 #define SIGNAL_BURST 64
+#define BURSTS_IN_FLIGHT 4
+#define ACK_PATH "/org/swiftbus/Bench/Ack"
+#define ACK_RULE "type='signal',interface='" INTERFACE "',member='Ack',path='" ACK_PATH "'"
 #define SUBSCRIBER_IDLE_TIMEOUT_MS 3000
 #define MAX_SUBSCRIBERS 1024
 /* Payloads above this go to Put (empty reply), as in buswork. */
@@ -194,7 +197,22 @@ static void run_pipeline(void) {
 
 struct subscriber { long ticks; int done, dead; };
 static uint64_t first_tick, last_done;
-static int done_count;
+static int done_count, subscriber_count;
+static struct subscriber *subscribers;
+static long completed_bursts;
+static sd_bus *acknowledger;
+
+/* Acknowledges every burst the slowest live subscriber has completed (see buswork's
+ * SubscriberProgress): the emitter stays at most BURSTS_IN_FLIGHT bursts ahead. */
+static void acknowledge_progress(void) {
+    long slowest = -1;
+    for (int i = 0; i < subscriber_count; i++)
+        if (!subscribers[i].dead && (slowest < 0 || subscribers[i].ticks < slowest)) slowest = subscribers[i].ticks;
+    if (slowest < 0 || slowest < (completed_bursts + 1) * SIGNAL_BURST) return;
+    completed_bursts = slowest / SIGNAL_BURST;
+    int r = sd_bus_emit_signal(acknowledger, ACK_PATH, INTERFACE, "Ack", "");
+    if (r < 0) die("emit Ack", r);
+}
 
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
     (void)error;
@@ -203,6 +221,7 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error) {
     if (strcmp(member, "Tick") == 0) {
         if (!first_tick) first_tick = now_ns();
         s->ticks++;
+        if (s->ticks == (completed_bursts + 1) * SIGNAL_BURST) acknowledge_progress();
     } else if (strcmp(member, "Done") == 0 && !s->done) {
         s->done = 1;
         done_count++;
@@ -217,6 +236,8 @@ static void run_subscribe(void) {
     if (count > MAX_SUBSCRIBERS) die("too many connections", EINVAL);
     static sd_bus *buses[MAX_SUBSCRIBERS];
     static struct subscriber state[MAX_SUBSCRIBERS];
+    subscribers = state;
+    subscriber_count = count;
     static struct pollfd fds[MAX_SUBSCRIBERS];
     for (int i = 0; i < count; i++) {
         buses[i] = open_bus();
@@ -231,6 +252,7 @@ static void run_subscribe(void) {
         int r = sd_bus_add_match(noise, NULL, rule, NULL, NULL);
         if (r < 0) die("AddMatch (noise)", r);
     }
+    acknowledger = open_bus();
     printf("ready\n");
     fflush(stdout);
     while (done_count < count) {
@@ -243,19 +265,24 @@ static void run_subscribe(void) {
                 state[i].dead = 1;
                 fds[i].fd = -1;
                 if (!state[i].done) { state[i].done = 1; done_count++; }
+                acknowledge_progress();
                 continue;
             }
             fds[i].fd = sd_bus_get_fd(buses[i]);
             fds[i].events = (short)sd_bus_get_events(buses[i]);
         }
         if (done_count >= count) break;
+        int r;
+        while ((r = sd_bus_process(acknowledger, NULL)) > 0) {}
         int ready = poll(fds, (nfds_t)count, SUBSCRIBER_IDLE_TIMEOUT_MS);
         if (ready == 0) break;
     }
+    int dead = 0;
+    for (int i = 0; i < count; i++) dead += state[i].dead;
     long ticks = 0;
     for (int i = 0; i < count; i++) ticks += state[i].ticks;
-    printf("{\"received\": %ld, \"completed\": %d, \"first_ns\": %llu, \"end_ns\": %llu}\n",
-           ticks, done_count, (unsigned long long)first_tick, (unsigned long long)last_done);
+    printf("{\"received\": %ld, \"completed\": %d, \"disconnected\": %d, \"first_ns\": %llu, \"end_ns\": %llu}\n",
+           ticks, done_count - dead, dead, (unsigned long long)first_tick, (unsigned long long)last_done);
     if (noise) sd_bus_flush_close_unref(noise);
 }
 
@@ -277,19 +304,39 @@ static void emit(sd_bus *bus, const char *member, const void *payload, size_t si
     sd_bus_message_unref(m);
 }
 
+static long acknowledged;
+
+static int on_acknowledgement(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+    (void)m; (void)userdata; (void)error;
+    acknowledged++;
+    return 0;
+}
+
+/* Sends the ticks in bursts, at most BURSTS_IN_FLIGHT bursts ahead of the subscribers'
+ * acknowledgements; with none for the idle timeout (a bus lost ticks), carries on unpaced. */
 static void run_emit(void) {
     long count = option("count", 1000);
     size_t size = (size_t)option("size", 8);
     void *payload = calloc(1, size ? size : 1);
     sd_bus *bus = open_bus();
+    int r = sd_bus_add_match(bus, NULL, ACK_RULE, on_acknowledgement, NULL);
+    if (r < 0) die("AddMatch (Ack)", r);
+    int paced = 1;
     uint64_t start = now_ns();
     for (long i = 0; i < count; i++) {
         emit(bus, "Tick", payload, size);
-        if (i % SIGNAL_BURST == SIGNAL_BURST - 1) ping_bus(bus);
+        long bursts_sent = (i + 1) / SIGNAL_BURST;
+        while (paced && bursts_sent - acknowledged > BURSTS_IN_FLIGHT) {
+            if ((r = sd_bus_process(bus, NULL)) < 0) die("process", r);
+            if (r > 0) continue;
+            if ((r = sd_bus_wait(bus, SUBSCRIBER_IDLE_TIMEOUT_MS * 1000ULL)) < 0 && r != -EINTR) die("wait", r);
+            if (r == 0) paced = 0;
+        }
     }
     emit(bus, "Done", payload, 0);
     ping_bus(bus);
-    printf("{\"start_ns\": %llu, \"end_ns\": %llu}\n", (unsigned long long)start, (unsigned long long)now_ns());
+    printf("{\"start_ns\": %llu, \"end_ns\": %llu, \"paced\": %d}\n", (unsigned long long)start,
+           (unsigned long long)now_ns(), paced);
     sd_bus_flush_close_unref(bus);
 }
 

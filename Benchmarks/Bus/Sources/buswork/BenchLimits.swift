@@ -9,10 +9,11 @@ enum BenchLimits {
     /// Calls sent before their replies are read when installing many rules or pending calls:
     /// small enough that neither side's socket buffer fills, large enough to amortise waits.
     static let setupBatch = 256
-    /// Signals an emitter sends before it waits for the bus (one driver round trip), so the
-    /// bus's queues to the subscribers stay bounded and the test measures delivery, not
-    /// queue overflow.
+    /// Ticks per acknowledged burst (see `SignalWorkloads`).
     static let signalBurst = 64
+    /// Bursts the emitter may be ahead of the slowest subscriber: enough to keep every
+    /// queue busy, few enough (4 × 64 queued per subscriber) that no bus's quota is at risk.
+    static let burstsInFlight = 4
     /// Seconds a subscriber waits in silence before it gives up on missing signals.
     static let subscriberIdleTimeoutSeconds = 3
 }

@@ -20,6 +20,16 @@ enum BenchProtocol {
     static let tick = "Tick"
     static let done = "Done"
 
+    /// The subscriber process's acknowledgement of a burst: on a path of its own, so the
+    /// subscribers' rule (exact path) does not match it.
+    static let acknowledgementPath = "/org/swiftbus/Bench/Ack"
+    static var acknowledgement: Message {
+        .signal(path: acknowledgementPath, interface: interface, member: "Ack")
+    }
+    static var acknowledgementRule: String {
+        "type='signal',interface='\(interface)',member='Ack',path='\(acknowledgementPath)'"
+    }
+
     static var tickRule: String { "type='signal',interface='\(interface)',path='\(objectPath)'" }
 
     /// A rule that matches no message of the run: distinct per index so no bus can merge them,

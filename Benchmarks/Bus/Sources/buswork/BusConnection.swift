@@ -137,7 +137,19 @@ final class BusConnection {
         return (try? completeMessageLength()) != nil
     }
 
-    /// Reads once (the caller knows data is waiting) and reports how many bytes came.
+    /// True when a message is buffered or data arrives within `seconds`.
+    func waitForMessage(seconds: Int) throws(BenchError) -> Bool {
+        if hasBufferedMessage { return true }
+        var descriptor = pollfd(fd: socket.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&descriptor, 1, Int32(seconds * 1000))
+            if ready > 0 { return true }
+            if ready == 0 { return false }
+            if errno != EINTR { throw .disconnected("poll: \(Errno.current)") }
+        }
+    }
+
+    /// Reads once (the caller knows data is waiting).
     func fill() throws(BenchError) { try readSome() }
 
     private func completeMessageLength() throws(BenchError) -> Int? {

@@ -4,8 +4,11 @@ import Glibc
 
 /// Broadcast delivery: `subscribe` holds many connections that each match the Tick signal
 /// (optionally beside a connection full of rules that match nothing); `emit` sends the
-/// ticks and a final Done. Both print monotonic times, so the runner can compute deliveries
-/// per second from the emitter's first send to the last subscriber's Done.
+/// ticks and a final Done. The subscriber process acknowledges each burst once its slowest
+/// connection has it, and the emitter stays a few bursts ahead: end-to-end flow control, so
+/// the figure is the delivery rate a bus sustains, and any loss is the bus's own doing.
+/// Both print monotonic times, so the runner can compute deliveries per second from the
+/// emitter's first send to the last subscriber's Done.
 struct SignalWorkloads {
     let address: String
 
@@ -21,10 +24,13 @@ struct SignalWorkloads {
             noise = try BusConnection(address: address)
             try noise!.addMatches((0..<noiseRules).map(BenchProtocol.noiseRule))
         }
+        // Acknowledgements go out on a connection of their own, so they never queue behind ticks.
+        let acknowledger = try BusConnection(address: address)
+        var ack = try EncodedMessage(BenchProtocol.acknowledgement)
         print("ready")
         fflushStandardOutput()
 
-        var ticks = 0
+        var progress = SubscriberProgress(subscribers: count, burst: BenchLimits.signalBurst)
         var done = [Bool](repeating: false, count: count)
         var doneCount = 0
         var disconnected = 0
@@ -43,6 +49,7 @@ struct SignalWorkloads {
                     disconnected += 1
                     doneCount += done[index] ? 0 : 1
                     done[index] = true
+                    if progress.remove(index) { try ack.send(on: acknowledger) }
                     continue
                 }
                 while connection.hasBufferedMessage {
@@ -50,7 +57,7 @@ struct SignalWorkloads {
                     guard message.type == .signal, let member = message.string(.member) else { continue }
                     if member == BenchProtocol.tick {
                         if firstTick == 0 { firstTick = Clock.nanoseconds() }
-                        ticks += 1
+                        if progress.recordTick(on: index) { try ack.send(on: acknowledger) }
                     } else if member == BenchProtocol.done, !done[index] {
                         done[index] = true
                         doneCount += 1
@@ -61,7 +68,7 @@ struct SignalWorkloads {
         }
         withExtendedLifetime(noise) {}
         var line = ResultLine()
-        line.add("received", ticks)
+        line.add("received", progress.totalTicks)
         line.add("completed", doneCount - disconnected)
         line.add("disconnected", disconnected)
         line.add("first_ns", firstTick)
@@ -69,23 +76,36 @@ struct SignalWorkloads {
         line.print()
     }
 
+    /// Sends `count` ticks in bursts, staying at most `BenchLimits.burstsInFlight` bursts
+    /// ahead of the subscribers' acknowledgements; if none comes for the idle timeout (a bus
+    /// lost ticks, so the slowest subscriber never completes its burst), it carries on
+    /// unpaced and the subscribers report the loss.
     func emit(count: Int, payload: Int) throws(BenchError) {
         let connection = try BusConnection(address: address)
+        try connection.callDriver("AddMatch", [.string(BenchProtocol.acknowledgementRule)])
         var tick = try EncodedMessage(BenchProtocol.signal(BenchProtocol.tick, payload: payload))
         var done = try EncodedMessage(BenchProtocol.signal(BenchProtocol.done, payload: 0))
-        var ping = try EncodedMessage(BenchProtocol.driverCall("GetId", []))
+        var acknowledged = 0
+        var paced = true
         let start = Clock.nanoseconds()
         for index in 0..<count {
             try tick.send(on: connection)
-            if index % BenchLimits.signalBurst == BenchLimits.signalBurst - 1 {
-                connection.awaitReplyOrThrow(to: try ping.send(on: connection))
+            let burstsSent = (index + 1) / BenchLimits.signalBurst
+            while paced, burstsSent - acknowledged > BenchLimits.burstsInFlight {
+                guard try connection.waitForMessage(seconds: BenchLimits.subscriberIdleTimeoutSeconds) else {
+                    paced = false
+                    break
+                }
+                let message = try connection.nextMessage()
+                if message.type == .signal { acknowledged += 1 }
             }
         }
         try done.send(on: connection)
-        connection.awaitReplyOrThrow(to: try ping.send(on: connection))
+        try connection.callDriver("GetId")
         var line = ResultLine()
         line.add("start_ns", start)
         line.add("end_ns", Clock.nanoseconds())
+        line.add("paced", paced ? 1 : 0)
         line.print()
     }
 }
