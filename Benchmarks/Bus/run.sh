@@ -8,6 +8,7 @@
 #   A full run takes under 10 minutes. swiftbusd's column says "not built" when the broker
 #   cannot be built or started. Needs: dbus-daemon, dbus-broker, libsystemd-dev, gcc, and
 #   root (dbus-broker-launch runs in a private mount namespace, as in Tests/Support).
+#   SWIFTBUSD=/path/to/swiftbusd measures that binary instead of building this tree's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -25,11 +26,15 @@ mkdir -p "$here/.build"
 gcc -O2 -Wall -Wextra -o "$here/.build/sdbus-client" "$here/sdbus-client.c" \
   $(pkg-config --cflags --libs libsystemd)
 
-echo "run.sh: building swiftbusd (release)" >&2
-if ! (cd "$root" && swift build -c release --product swiftbusd 2>&1 | grep -E "error:" >&2; \
-      [[ ${PIPESTATUS[0]} -eq 0 ]]); then
-  echo "run.sh: swiftbusd did not build; its column will say so" >&2
-  rm -f "$root/.build/release/swiftbusd"
+if [[ -n ${SWIFTBUSD:-} ]]; then
+  echo "run.sh: using SWIFTBUSD=$SWIFTBUSD" >&2
+else
+  echo "run.sh: building swiftbusd (release; log in .build/swiftbusd-build.log)" >&2
+  if ! (cd "$root" && swift build -c release --product swiftbusd) >"$here/.build/swiftbusd-build.log" 2>&1; then
+    grep -E "error:" "$here/.build/swiftbusd-build.log" | head -5 >&2 || true
+    echo "run.sh: swiftbusd did not build; its column will say so" >&2
+    rm -f "$root/.build/release/swiftbusd"
+  fi
 fi
 
 exec /usr/bin/python3 "$here/runner.py" "$@"

@@ -22,7 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUSWORK = os.path.join(HERE, ".build", "release", "buswork")
 SDBUS = os.path.join(HERE, ".build", "sdbus-client")
-SWIFTBUSD = os.path.join(ROOT, ".build", "release", "swiftbusd")
+# SWIFTBUSD in the environment names another build (a branch not yet merged, say).
+SWIFTBUSD = os.environ.get("SWIFTBUSD") or os.path.join(ROOT, ".build", "release", "swiftbusd")
 SOCKET_ACTIVATE = os.path.join(ROOT, "Tests", "Support", "socket-activate.py")
 
 # Seconds to wait for a bus or a server to come up before declaring it broken.
@@ -651,7 +652,8 @@ def environment():
             f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
             f"- dbus-daemon: {version(['dbus-daemon', '--version'])}",
             f"- dbus-broker: {version(['dbus-broker', '--version'])}",
-            f"- swiftbusd: {swiftbusd} (commit {version(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])})",
+            f"- swiftbusd: {swiftbusd}, {SWIFTBUSD} (tree at commit "
+            f"{version(['git', '-C', os.path.dirname(SWIFTBUSD), 'rev-parse', '--short', 'HEAD'])})",
             f"- swift: {version(['swift', '--version'])}",
             f"- sd-bus: libsystemd {version(['pkg-config', '--modversion', 'libsystemd'])}"]
 
