@@ -33,7 +33,7 @@ CASE_TIMEOUT = 120.0
 # After a scaling case the holder of 2^k rules or calls disconnects and the bus cleans up;
 # the next case waits until the bus is idle, at most this long. A bus still busy then gets
 # its larger k skipped (dbus-daemon 1.14 needs minutes for 2^17 rules).
-SETTLE_LIMIT = 30.0
+SETTLE_LIMIT = 15.0
 # The CPU every process runs on in the pinned mode.
 PINNED_CPU = "0"
 # Limits written into every bus's config: high enough that no case trips a quota, the same
@@ -63,18 +63,18 @@ class Counts:
     def __init__(self, smoke):
         self.repetitions = 1 if smoke else 3
         self.rtt = 200 if smoke else 2000
-        self.pipelined = 500 if smoke else 10000
-        self.multi_client = 200 if smoke else 3000  # per client process
+        self.pipelined = 500 if smoke else 8000
+        self.multi_client = 200 if smoke else 2000  # per client process
         self.multi_clients = 4
         self.in_flight = 32
-        self.ticks_10 = 128 if smoke else 10240  # per subscriber: ~100 000 deliveries
-        self.ticks_100 = 64 if smoke else 1024
+        self.ticks_10 = 128 if smoke else 5120  # per subscriber: ~50 000 deliveries
+        self.ticks_100 = 64 if smoke else 512
         self.noise_rules = 100 if smoke else 10000
         self.bytes_1m = 4 if smoke else 64
         self.bytes_16m = 1 if smoke else 8
         self.scaling_k = [0, 5] if smoke else [0, 5, 10, 15, 17]
         self.scaling_rtt = 100 if smoke else 500
-        self.connect = 20 if smoke else 300
+        self.connect = 20 if smoke else 200
         self.idle_connections = 50 if smoke else 1000
         self.raw = 500 if smoke else 20000
         self.memcpy_1m = 20 if smoke else 2000
