@@ -501,6 +501,8 @@ class Runner:
 # Round trips in the two callgrind measurements; their difference is what is counted, so the
 # connect, Hello and warm-up of each measurement cancel out.
 CALLGRIND_CALLS = (500, 2500)
+# The same for 1 MiB `Put` calls (payload one way, empty reply).
+CALLGRIND_LARGE_CALLS = (4, 20)
 # Valgrind slows a bus about fifty-fold; give it time to start.
 CALLGRIND_STARTUP_TIMEOUT = 60.0
 
@@ -542,15 +544,18 @@ def callgrind_per_round_trip(workdir):
             if read_line(server, CALLGRIND_STARTUP_TIMEOUT) != "ready":
                 raise RuntimeError("server did not start")
             counts = []
-            for index, calls in enumerate(CALLGRIND_CALLS, start=1):
+            workloads = [["rtt", f"count={calls}"] for calls in CALLGRIND_CALLS] + \
+                        [["pipeline", f"size={1 << 20}", f"count={calls}", "inflight=1"] for calls in CALLGRIND_LARGE_CALLS]
+            for index, workload in enumerate(workloads, start=1):
                 subprocess.run(["callgrind_control", "-z", str(bus.broker_pid)], capture_output=True, check=True)
-                subprocess.run([BUSWORK, "rtt", bus.address, f"count={calls}"], capture_output=True, check=True,
+                subprocess.run([BUSWORK, workload[0], bus.address] + workload[1:], capture_output=True, check=True,
                                timeout=CASE_TIMEOUT * 5)
                 subprocess.run(["callgrind_control", "-d", str(bus.broker_pid)], capture_output=True, check=True)
                 counts.append(callgrind_summary(bus, index))
-            # rtt makes count + count/10 warm-up calls.
+            # rtt makes count + count/10 warm-up calls; pipeline one warm-up call.
             calls = (CALLGRIND_CALLS[1] - CALLGRIND_CALLS[0]) * 11 // 10
-            results[name] = (counts[1] - counts[0]) / calls
+            large_calls = CALLGRIND_LARGE_CALLS[1] - CALLGRIND_LARGE_CALLS[0]
+            results[name] = ((counts[1] - counts[0]) / calls, (counts[3] - counts[2]) / large_calls)
         except (RuntimeError, OSError, subprocess.SubprocessError) as error:
             results[name] = f"failed: {error}"
         finally:
@@ -636,12 +641,15 @@ def tables(runner, limits):
 def callgrind_table(instructions):
     if not instructions:
         return []
-    lines = ["### Instructions per round trip in the broker process (callgrind)", "",
-             "| dbus-daemon | dbus-broker | swiftbusd | swiftbusd / dbus-broker |", "|---:|---:|---:|---:|"]
-    cells = [fmt(v) if isinstance(v, float) else v for v in (instructions.get(n) for n in BUS_NAMES)]
-    ours, theirs = instructions.get("swiftbusd"), instructions.get("dbus-broker")
-    ratio = f"{ours / theirs:.2f}×" if isinstance(ours, float) and isinstance(theirs, float) else "—"
-    return lines + ["| " + " | ".join(str(c) for c in cells) + f" | {ratio} |", ""]
+    lines = ["### Instructions per call in the broker process (callgrind)", "",
+             "| call | dbus-daemon | dbus-broker | swiftbusd | swiftbusd / dbus-broker |", "|---|---:|---:|---:|---:|"]
+    for index, label in enumerate(["8 B round trip (call + reply)", "1 MiB `Put` (call + empty reply)"]):
+        values = [v[index] if isinstance(v, tuple) else v for v in (instructions.get(n) for n in BUS_NAMES)]
+        cells = [fmt(v) if isinstance(v, float) else str(v) for v in values]
+        ours, theirs = values[2], values[1]
+        ratio = f"{ours / theirs:.2f}×" if isinstance(ours, float) and isinstance(theirs, float) else "—"
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
+    return lines + [""]
 
 
 def version(command):
