@@ -1,6 +1,7 @@
 // Connection Workloads: the cost of connecting, and the broker's memory per idle connection.
 import Glibc
 
+/// Connection setup and idle connections: what a bus pays per client, in time and in memory.
 struct ConnectionWorkloads {
     let address: String
 
