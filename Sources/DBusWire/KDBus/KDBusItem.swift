@@ -74,14 +74,32 @@ public struct KDBusSliceWriter {
     }
 }
 
+/// What `KDBusSliceReader.read` found: the header and the items in order.
+public struct KDBusSliceContents: Sendable, Hashable {
+    public var header: KDBusSliceHeader
+    public var items: [KDBusItem]
+}
+
 /// Reads a slice's header and items, checking every size and bound.
 public enum KDBusSliceReader {
     /// The header and items of `slice`. Unknown item types are returned (with `type` nil)
     /// for the caller to skip; known ones are checked for their payload size and NUL.
-    public static func read(_ slice: UnsafeRawBufferPointer) throws(KDBusItemError) -> (KDBusSliceHeader, [KDBusItem]) {
+    public static func read(_ slice: UnsafeRawBufferPointer) throws(KDBusItemError) -> KDBusSliceContents {
         guard slice.count >= KDBusSliceHeader.size else {
             throw KDBusItemError(.truncated(needed: KDBusSliceHeader.size, available: slice.count), offset: 0)
         }
+        return try readChecked(slice)
+    }
+
+    /// Convenience for callers holding an array.
+    public static func read(_ slice: [UInt8]) throws(KDBusItemError) -> KDBusSliceContents {
+        let result = slice.withUnsafeBytes { buffer in
+            Result { () throws(KDBusItemError) -> KDBusSliceContents in try read(buffer) }
+        }
+        return try result.get()
+    }
+
+    private static func readChecked(_ slice: UnsafeRawBufferPointer) throws(KDBusItemError) -> KDBusSliceContents {
         let itemsLength = Int(slice.kdbusLoad(UInt32.self, at: 0))
         let reserved = slice.kdbusLoad(UInt32.self, at: 4)
         guard reserved == 0 else { throw KDBusItemError(.reservedNotZero(reserved), offset: 4) }
@@ -95,7 +113,8 @@ public enum KDBusSliceReader {
             items.append(item)
             position = item.payload.upperBound.kdbusAligned
         }
-        return (KDBusSliceHeader(itemsLength: itemsLength, sequence: slice.kdbusLoad(UInt64.self, at: 8)), items)
+        return KDBusSliceContents(
+            header: KDBusSliceHeader(itemsLength: itemsLength, sequence: slice.kdbusLoad(UInt64.self, at: 8)), items: items)
     }
 
     private static func readItem(_ slice: UnsafeRawBufferPointer, at position: Int, end: Int) throws(KDBusItemError) -> KDBusItem {
