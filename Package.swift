@@ -23,7 +23,7 @@ let package = Package(
         .executableTarget(name: "swiftbusd", dependencies: ["DBusWire", "BusPlatform", "BusBroker"], swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),
-        .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform"], swiftSettings: strict),
+        .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "TestSupport"], swiftSettings: strict),
     ]
 )
