@@ -112,6 +112,28 @@ import TestSupport
         }
     }
 
+    @Test func announcementsCarryOnlyAPageMultipleSize() {
+        #expect(KDBusRecord.poolAnnouncement(size: 1 << 20).bytes == [5, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
+            + [0, 0, 0x10, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8))
+        var bytes = KDBusRecord.arenaAnnouncement(size: 1 << 20).bytes
+        Self.patch(&bytes, at: 16, value: (1 << 20) + 8, width: 8)
+        #expect(throws: KDBusRecordError(.notPageMultiple, field: .length, offset: 16, value: (1 << 20) + 8)) {
+            try KDBusRecord.decode(bytes, from: .clientToBroker)
+        }
+        Self.patch(&bytes, at: 16, value: 4096, width: 8)
+        #expect(throws: KDBusRecordError(.belowLimit(limit: 65536), field: .length, offset: 16, value: 4096)) {
+            try KDBusRecord.decode(bytes, from: .clientToBroker)
+        }
+        Self.patch(&bytes, at: 16, value: 1 << 20, width: 8)
+        Self.patch(&bytes, at: 28, value: 1, width: 2)
+        #expect(throws: KDBusRecordError(.notZero, field: .fdCount, offset: 28, value: 1), "the one descriptor is implied") {
+            try KDBusRecord.decode(bytes, from: .clientToBroker)
+        }
+        #expect(throws: KDBusRecordError(.aboveLimit(limit: KDBusLimits.maxPoolSize), field: .length, offset: 16, value: 1 << 30)) {
+            try KDBusRecord.decode(KDBusRecord.poolAnnouncement(size: 1 << 30).bytes, from: .brokerToClient)
+        }
+    }
+
     @Test func shortInputIsTruncated() {
         #expect(throws: KDBusRecordError(.truncated(available: 31), field: .record, offset: 64, value: 0)) {
             try KDBusRecord.decode([UInt8](repeating: 0, count: 31), from: .clientToBroker, streamOffset: 64)
@@ -132,7 +154,7 @@ import TestSupport
         let length = UInt64.random(in: 1...UInt64(KDBusLimits.maxPoolSize), using: &random)
         let fds = UInt16.random(in: 0...200, using: &random)
         let memfds = UInt16.random(in: 0...16, using: &random)
-        switch Int.random(in: 0..<4, using: &random) {
+        switch Int.random(in: 0..<6, using: &random) {
         case 0:
             let offset = UInt64.random(in: 512...1 << 40, using: &random) * 8
             return .send(.init(arenaOffset: offset, length: length, priority: priority, fdCount: fds, memfdCount: memfds))
@@ -142,6 +164,8 @@ import TestSupport
         case 2:
             let offsets = (0..<Int.random(in: 1...3, using: &random)).map { _ in UInt64.random(in: 0...1 << 40, using: &random) * 8 }
             return .free(KDBusRecord.Free(offsets: offsets)!)
+        case 3: return .poolAnnouncement(size: UInt64.random(in: 16...65536, using: &random) * 4096)
+        case 4: return .arenaAnnouncement(size: UInt64.random(in: 16...32768, using: &random) * 4096)
         default:
             let count = UInt64.random(in: 1...1000, using: &random)
             return .broadcastsLost(.init(count: count, total: count + UInt64.random(in: 0...1 << 50, using: &random)))

@@ -6,6 +6,8 @@
 public enum KDBusLimits {
     /// The transport version this code speaks; the only one there is.
     @inlinable public static var protocolVersion: Int { 1 }
+    /// Pools and arenas are whole 4 KiB pages: they are mapped whole.
+    @inlinable public static var pageSize: Int { 4096 }
     /// Size of every command record on the socket, in bytes.
     @inlinable public static var recordSize: Int { 32 }
     /// Alignment of pool slices, arena messages and metadata items: 8, as in kdbus (`KDBUS_ALIGN8`).

@@ -108,7 +108,7 @@ public struct KDBusAgreement: Sendable, Hashable {
 
 extension Int {
     /// Rounded up to 4 KiB: pools and arenas are mapped whole.
-    var pageAligned: Int { (self + 4095) & ~4095 }
+    var pageAligned: Int { (self + KDBusLimits.pageSize - 1) & ~(KDBusLimits.pageSize - 1) }
 }
 
 /// `key=value` pairs separated by single spaces, checked for shape and size.

@@ -32,6 +32,8 @@ extension KDBusRecord {
                                     fdCount: message.fdCount, memfdCount: message.memfdCount))
         case .free: return .free(try fields.freeFields())
         case .broadcastsLost: return .broadcastsLost(try fields.lostFields())
+        case .poolAnnouncement: return .poolAnnouncement(size: try fields.announcedSize(maximum: KDBusLimits.maxPoolSize))
+        case .arenaAnnouncement: return .arenaAnnouncement(size: try fields.announcedSize(maximum: KDBusLimits.maxArenaSize))
         }
     }
 
@@ -109,6 +111,23 @@ private struct RecordFields {
             guard value % UInt64(KDBusLimits.alignment) == 0 else { throw error(.misaligned, .freeSlot, at, value) }
         }
         return value
+    }
+
+    /// A POOL or ARENA announcement: only the length field is used; it is a whole number of
+    /// 4 KiB pages within the limits. Every other byte past the kind is 0.
+    func announcedSize(maximum: Int) throws(KDBusRecordError) -> UInt64 {
+        for (at, field) in [(KDBusRecordLayout.flags, KDBusRecordError.Field.flags), (KDBusRecordLayout.offset, .offset),
+                            (KDBusRecordLayout.priority, .priority), (KDBusRecordLayout.fdCount, .fdCount)] {
+            let value = at == KDBusRecordLayout.offset ? u64(at) : UInt64(u32(at))
+            guard value == 0 else { throw error(.notZero, field, at, value) }
+        }
+        let size = u64(KDBusRecordLayout.length)
+        guard size >= UInt64(KDBusLimits.minRegionSize) else {
+            throw error(.belowLimit(limit: KDBusLimits.minRegionSize), .length, KDBusRecordLayout.length, size)
+        }
+        guard size <= UInt64(maximum) else { throw error(.aboveLimit(limit: maximum), .length, KDBusRecordLayout.length, size) }
+        guard size % UInt64(KDBusLimits.pageSize) == 0 else { throw error(.notPageMultiple, .length, KDBusRecordLayout.length, size) }
+        return size
     }
 
     func lostFields() throws(KDBusRecordError) -> KDBusRecord.BroadcastsLost {

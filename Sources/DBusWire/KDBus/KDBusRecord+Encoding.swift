@@ -20,6 +20,8 @@ extension KDBusRecord {
             for slot in 0..<free.count {
                 record.kdbusStore(free[slot], at: KDBusRecordLayout.freeSlots + 8 * slot)
             }
+        case .poolAnnouncement(let size), .arenaAnnouncement(let size):
+            record.kdbusStore(size, at: KDBusRecordLayout.length)
         case .broadcastsLost(let lost):
             record.kdbusStore(lost.count, at: KDBusRecordLayout.lostCount)
             record.kdbusStore(lost.total, at: KDBusRecordLayout.lostTotal)

@@ -9,6 +9,10 @@ public enum KDBusRecord: Sendable, Hashable {
     case free(Free)
     case receive(Receive)
     case broadcastsLost(BroadcastsLost)
+    /// The receive pool's size; its memfd is this record's one descriptor.
+    case poolAnnouncement(size: UInt64)
+    /// The send arena's size; its memfd is this record's one descriptor.
+    case arenaAnnouncement(size: UInt64)
 
     /// A message the client marshalled into its send arena.
     public struct Send: Sendable, Hashable {
@@ -118,6 +122,8 @@ public enum KDBusRecord: Sendable, Hashable {
         case .free: .free
         case .receive: .receive
         case .broadcastsLost: .broadcastsLost
+        case .poolAnnouncement: .poolAnnouncement
+        case .arenaAnnouncement: .arenaAnnouncement
         }
     }
 }

@@ -32,6 +32,8 @@ public struct KDBusRecordError: Error, Sendable, Hashable, CustomStringConvertib
         case aboveLimit(limit: Int)
         /// A value below its minimum (a SEND offset inside the arena's control page).
         case belowLimit(limit: Int)
+        /// A pool or arena size that is not a whole number of 4 KiB pages.
+        case notPageMultiple
         /// `offset + length` overflows 64 bits.
         case overflow
     }
@@ -63,6 +65,7 @@ public struct KDBusRecordError: Error, Sendable, Hashable, CustomStringConvertib
         case .zero: what = "must not be zero"
         case .aboveLimit(let limit): what = "above the limit \(limit)"
         case .belowLimit(let limit): what = "below the minimum \(limit)"
+        case .notPageMultiple: what = "not a multiple of \(KDBusLimits.pageSize)"
         case .overflow: what = "offset + length overflows"
         }
         return "kdbus record: \(field.rawValue) = \(value) at stream offset \(offset): \(what)"

@@ -11,12 +11,16 @@ public enum KDBusRecordKind: UInt32, Sendable, Hashable, CaseIterable {
     case receive = 3
     /// Broker → client: broadcasts were dropped for this client because its pool was full.
     case broadcastsLost = 4
+    /// Broker → client, once, first after BEGIN: the receive pool's memfd and size.
+    case poolAnnouncement = 5
+    /// Client → broker, once, first after BEGIN: the send arena's memfd and size.
+    case arenaAnnouncement = 6
 
     /// Which side may send records of this kind.
     public var direction: KDBusDirection {
         switch self {
-        case .send, .free: .clientToBroker
-        case .receive, .broadcastsLost: .brokerToClient
+        case .send, .free, .arenaAnnouncement: .clientToBroker
+        case .receive, .broadcastsLost, .poolAnnouncement: .brokerToClient
         }
     }
 }
