@@ -19,8 +19,9 @@ public enum KDBusLimits {
     /// Largest receive pool the broker grants: 256 MiB, so a client cannot pin more of the
     /// broker's memory than that per connection.
     @inlinable public static var maxPoolSize: Int { 256 * 1024 * 1024 }
-    /// Default send arena: 1 MiB; larger messages put their big body parts in memfds.
-    @inlinable public static var defaultArenaSize: Int { 1024 * 1024 }
+    /// Default send arena: 4 MiB, twice the default memfd threshold, so two messages just
+    /// under it can be in flight.
+    @inlinable public static var defaultArenaSize: Int { 4 * 1024 * 1024 }
     /// Largest send arena: a whole maximal message (128 MiB) plus the consumed-position page.
     @inlinable public static var maxArenaSize: Int { 128 * 1024 * 1024 + 64 * 1024 }
     /// Bytes at the start of the send arena that belong to the broker (its consumed count);
@@ -30,9 +31,11 @@ public enum KDBusLimits {
     @inlinable public static var freeOffsetsPerRecord: Int { 3 }
     /// Memfd body parts one message may reference.
     @inlinable public static var maxMemfdParts: Int { 16 }
-    /// Default size above which a body part travels as a sealed memfd (see the measurements
-    /// in docs/kdbus-transport.md); negotiable.
-    @inlinable public static var defaultMemfdThreshold: Int { 512 * 1024 }
+    /// Default size from which a body part travels as a sealed memfd: 2 MiB, a quarter of the
+    /// default pool so four large messages can queue. Measured here (docs/kdbus-transport.md
+    /// §10), speed alone never favours a fresh memfd up to 64 MiB, and a reused one only from
+    /// 16–32 MiB; the memfd path is for capacity (payloads larger than a pool), not speed.
+    @inlinable public static var defaultMemfdThreshold: Int { 2 * 1024 * 1024 }
     /// Smallest memfd threshold a peer may ask for: below a page, mapping costs more than copying.
     @inlinable public static var minMemfdThreshold: Int { 4096 }
     /// Largest size a negotiation line may name (1 TiB): any more is a typo or an attack,
