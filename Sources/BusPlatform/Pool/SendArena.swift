@@ -145,6 +145,8 @@ public struct SendArenaReader: ~Copyable {
         consumed += 1
         // Release: the copies out of the arena happen before the client can see the count.
         atomicMemoryFence(ordering: .releasing)
+        // An aligned 8-byte store is single-copy atomic on every 64-bit target we build for
+        // (x86-64, aarch64): the client never sees half a count.
         mapping.withUnsafeMutableBytes { $0.storeBytes(of: consumed, toByteOffset: 0, as: UInt64.self) }
     }
 }

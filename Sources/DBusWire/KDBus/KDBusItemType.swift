@@ -9,9 +9,11 @@ public enum KDBusItemType: UInt32, Sendable, Hashable, CaseIterable {
     /// Message bytes in a sealed memfd: u64 length, u32 index of the fd among the RECV's
     /// memfds, u32 reserved (0).
     case payloadMemfd = 2
-    /// uid, euid, suid, fsuid, gid, egid, sgid, fsgid: 8 × u32. Taken at send time.
+    /// uid, euid, suid, fsuid, gid, egid, sgid, fsgid: 8 × u32. uid and gid at send time
+    /// (SCM_CREDENTIALS), the rest cached at connect.
     case credentials = 0x1001
-    /// pid, tid, ppid: 3 × u32, then u32 0. pid from connect, tid at send time.
+    /// pid, tid, ppid: 3 × u32, then u32 0. pid at send time (SCM_CREDENTIALS), ppid cached
+    /// at connect, tid 0: a userspace broker cannot learn the sending thread.
     case pids = 0x1002
     /// u32 index of a pidfd among the RECV's descriptors (after the message's), u32 0.
     case pidfd = 0x1003
