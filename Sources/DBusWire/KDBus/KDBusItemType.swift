@@ -17,7 +17,7 @@ public enum KDBusItemType: UInt32, Sendable, Hashable, CaseIterable {
     case pids = 0x1002
     /// u32 index of a pidfd among the RECV's descriptors (after the message's), u32 0.
     case pidfd = 0x1003
-    /// The sender thread's comm, NUL-terminated.
+    /// The sender process's comm, NUL-terminated. Cached at connect.
     case comm = 0x1004
     /// The sender's executable path, NUL-terminated. Cached at connect.
     case exe = 0x1005
