@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "DBusWire", targets: ["DBusWire"]),
         .library(name: "BusPlatform", targets: ["BusPlatform"]),
+        .library(name: "SwiftBus", targets: ["SwiftBus"]),
         .executable(name: "swiftbusd", targets: ["swiftbusd"]),
     ],
     targets: [
@@ -20,10 +21,15 @@ let package = Package(
         .target(name: "DBusWire", swiftSettings: strict),
         .target(name: "BusPlatform", dependencies: ["CSwiftBusShims"], swiftSettings: strict),
         .target(name: "BusBroker", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
+        .target(name: "SwiftBus", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
+        .executableTarget(name: "swiftbus-example", dependencies: ["SwiftBus"], path: "Examples/SwiftBusExample", swiftSettings: strict),
         .executableTarget(name: "swiftbusd", dependencies: ["DBusWire", "BusPlatform", "BusBroker"], swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SwiftBusTests", dependencies: ["SwiftBus", "DBusWire", "BusPlatform"], exclude: ["Interop/python_service.py"],
+            swiftSettings: strict),
     ]
 )
