@@ -40,7 +40,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),
-        .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform"], swiftSettings: strict),
+        .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwiftBusTests", dependencies: ["SwiftBus", "DBusWire", "BusPlatform"], exclude: ["Interop/python_service.py"],

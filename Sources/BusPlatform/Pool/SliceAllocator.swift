@@ -1,0 +1,126 @@
+// Slice Allocator: kdbus-style slices of a fixed region, allocated and freed by offset.
+
+/// Hands out 8-aligned slices of a region of `capacity` bytes and takes them back by
+/// offset, as kdbus's pool did (`kdbus_pool_slice_alloc` / `KDBUS_CMD_FREE`): a slice is
+/// busy from allocation until its FREE; freeing merges it with free neighbours, so free
+/// space is always maximal ranges.
+///
+/// Free ranges sit in segregated lists, one per power of two (list k holds lengths in
+/// [2^k, 2^(k+1))), plus maps from each range's start and end for O(1) merging. A request
+/// of n bytes takes any range from the first non-empty list at or above ⌈log2 n⌉ — every
+/// range there fits — so allocation and free cost O(number of size classes) = O(log capacity),
+/// independent of how many slices exist. Only when no such list has a range does it scan
+/// the one list below, whose ranges may or may not fit; so `allocate` fails exactly when no
+/// free range of n bytes exists anywhere ("full" is never reported while a fit remains).
+struct SliceAllocator {
+    // Invariants: free ranges are disjoint, non-adjacent (merged), 8-aligned; each is in
+    // `freeByStart`, `freeByEnd` and exactly one size list at `listIndex[start]`; busy
+    // slices are in `busy`; free + busy bytes == capacity.
+    let capacity: Int
+    private var freeByStart: [Int: Int] = [:]
+    private var freeByEnd: [Int: Int] = [:]
+    private var lists: [[Int]] = Array(repeating: [], count: PoolLimits.sizeClasses)
+    private var listIndex: [Int: Int] = [:]
+    private var busy: [Int: Int] = [:]
+    private(set) var freeBytes: Int
+
+    init(capacity: Int, startingAt base: Int = 0) {
+        precondition(capacity > 0 && capacity % PoolLimits.sliceAlignment == 0 && base % PoolLimits.sliceAlignment == 0)
+        self.capacity = capacity
+        freeBytes = capacity
+        insertFree(start: base, length: capacity)
+    }
+
+    var busyCount: Int { busy.count }
+
+    /// The length of the busy slice at `offset`, nil when none starts there.
+    func busyLength(at offset: Int) -> Int? { busy[offset] }
+
+    /// A slice of at least `length` bytes (rounded up to 8), or `.full`.
+    mutating func allocate(_ length: Int) throws(PoolError) -> PoolSlice {
+        guard length > 0 else { throw .invalidSize(length) }
+        let rounded = (length + PoolLimits.sliceAlignment - 1) & ~(PoolLimits.sliceAlignment - 1)
+        guard let start = findFit(rounded), let rangeLength = freeByStart[start] else {
+            throw .full(requested: rounded, freeBytes: freeBytes, largestFree: largestFree)
+        }
+        removeFree(start: start, length: rangeLength)
+        if rangeLength > rounded { insertFree(start: start + rounded, length: rangeLength - rounded) }
+        busy[start] = rounded
+        freeBytes -= rounded
+        return PoolSlice(offset: start, length: rounded)
+    }
+
+    /// Returns the slice starting at `offset`; `offset` came from a peer, so an offset that
+    /// is not a busy slice's start is an error, not a crash.
+    @discardableResult
+    mutating func free(offset: Int) throws(PoolError) -> Int {
+        guard let length = busy.removeValue(forKey: offset) else { throw .unknownSlice(offset: offset) }
+        freeBytes += length
+        var start = offset
+        var merged = length
+        if let before = freeByEnd[offset], let beforeLength = freeByStart[before] {
+            removeFree(start: before, length: beforeLength)
+            start = before
+            merged += beforeLength
+        }
+        if let afterLength = freeByStart[offset + length] {
+            removeFree(start: offset + length, length: afterLength)
+            merged += afterLength
+        }
+        insertFree(start: start, length: merged)
+        return length
+    }
+
+    /// The longest free range, for the "full" report (not on the fast path).
+    var largestFree: Int {
+        for list in lists.indices.reversed() where !lists[list].isEmpty {
+            return lists[list].map { freeByStart[$0] ?? 0 }.max() ?? 0
+        }
+        return 0
+    }
+
+    private func findFit(_ length: Int) -> Int? {
+        let ceilingClass = Self.sizeClass(length) + (length.nonzeroBitCount == 1 ? 0 : 1)
+        for list in ceilingClass..<lists.count {
+            if let start = lists[list].last { return start }
+        }
+        let floorClass = Self.sizeClass(length)
+        return lists[floorClass].first { (freeByStart[$0] ?? 0) >= length }
+    }
+
+    private static func sizeClass(_ length: Int) -> Int { Int.bitWidth - 1 - length.leadingZeroBitCount }
+
+    private mutating func insertFree(start: Int, length: Int) {
+        freeByStart[start] = length
+        freeByEnd[start + length] = start
+        let list = Self.sizeClass(length)
+        listIndex[start] = lists[list].count
+        lists[list].append(start)
+    }
+
+    private mutating func removeFree(start: Int, length: Int) {
+        freeByStart[start] = nil
+        freeByEnd[start + length] = nil
+        let list = Self.sizeClass(length)
+        guard let index = listIndex.removeValue(forKey: start) else { preconditionFailure("SliceAllocator: free range \(start) not listed") }
+        let last = lists[list].removeLast()
+        if index < lists[list].count {
+            lists[list][index] = last
+            listIndex[last] = index
+        }
+    }
+
+    /// Checks every invariant; for tests.
+    func checkInvariants() -> Bool {
+        let ranges = freeByStart.sorted { $0.key < $1.key }
+        for (index, range) in ranges.enumerated() {
+            if freeByEnd[range.key + range.value] != range.key { return false }
+            guard let position = listIndex[range.key], lists[Self.sizeClass(range.value)].indices.contains(position),
+                  lists[Self.sizeClass(range.value)][position] == range.key else { return false }
+            if index > 0, ranges[index - 1].key + ranges[index - 1].value >= range.key { return false }
+        }
+        let listed = lists.reduce(0) { $0 + $1.count }
+        return listed == ranges.count && freeBytes + busy.values.reduce(0, +) == capacity
+            && freeByStart.values.reduce(0, +) == freeBytes
+    }
+}
