@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "DBusWire", targets: ["DBusWire"]),
         .library(name: "BusPlatform", targets: ["BusPlatform"]),
+        .library(name: "SwiftBus", targets: ["SwiftBus"]),
         .executable(name: "swiftbusd", targets: ["swiftbusd"]),
     ],
     dependencies: [
@@ -26,12 +27,18 @@ let package = Package(
             name: "BusBroker",
             dependencies: ["DBusWire", "BusPlatform", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        .target(name: "SwiftBus", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
+        .executableTarget(name: "swiftbus-example", dependencies: ["SwiftBus"], path: "Examples/SwiftBusExample", swiftSettings: strict),
         .executableTarget(
             name: "swiftbusd",
             dependencies: ["DBusWire", "BusPlatform", "BusBroker", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        .testTarget(name: "DBusWireTests", dependencies: ["DBusWire"], resources: [.copy("Vectors")], swiftSettings: strict),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform"], swiftSettings: strict),
-        .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "BusPlatform", "DBusWire"], swiftSettings: strict),
+        .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "BusPlatform", "DBusWire", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SwiftBusTests", dependencies: ["SwiftBus", "DBusWire", "BusPlatform"], exclude: ["Interop/python_service.py"],
+            swiftSettings: strict),
     ]
 )

@@ -21,8 +21,12 @@ bin="fuzz/out/$target/$target"
 work="fuzz/corpus-work/$target"
 mkdir -p "fuzz/out/$target" "$work"
 mapfile -t wire < <(find Sources/DBusWire -name '*.swift' | sort)
-swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name DBusWireFuzz \
-  "${wire[@]}" "$src" -o "$bin" 2> >(grep -v "Cannot export local symbol" >&2)
+# swiftc refuses two files with one name in a module, and a target is often named after the
+# concept it fuzzes (Fuzz/SASLServer.swift beside a SASLServer source): compile a copy.
+entry="fuzz/out/$target/FuzzEntry_$target.swift"
+cp "$src" "$entry"
+swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name DBusWireFuzz \
+  "${wire[@]}" "$entry" -o "$bin" 2> >(grep -v "Cannot export local symbol" >&2)
 
 corpora=("$work")
 [ -d "Fuzz/seeds/$target" ] && corpora+=("Fuzz/seeds/$target")

@@ -1,5 +1,6 @@
 // Name Registry: invariants under random operations
 import Testing
+import TestSupport
 @testable import BusBroker
 
 @Suite struct NameRegistryInvariantTests {
@@ -8,7 +9,7 @@ import Testing
     /// NameOwnerChanged events replayed on their own reproduce every owner: a client that
     /// tracks owners from the signals never goes out of step with the bus.
     @Test func viewsAndSignalsStayConsistent() throws {
-        var random = Generator(seed: 0xD_B05)
+        var random = SeededRandom(seed: 0xD_B05)
         var names = NameRegistry(maxNamesPerPeer: 6)
         let wellKnown = (0..<6).map { "com.example.N\($0)" }
         var allocator = UniqueNameAllocator()
@@ -67,15 +68,3 @@ import Testing
     }
 }
 
-/// A small seeded generator, so the random test is the same on every run.
-private struct Generator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,5 +1,6 @@
 // Reply Tracker
 import Testing
+import TestSupport
 @testable import BusBroker
 
 private let caller = PeerID(1), callee = PeerID(2), other = PeerID(3)
@@ -167,7 +168,7 @@ private let caller = PeerID(1), callee = PeerID(2), other = PeerID(3)
     /// expiry against a plain model through the heap's rebuilds, and that the heap stays
     /// within twice the live calls (memory does not grow with answered calls).
     @Test func expiryMatchesAModelThroughHeapRebuilds() throws {
-        var random = SplitMix64(seed: 0x5eed)
+        var random = SeededRandom(seed: 0x5eed)
         var tracker = ReplyTracker()
         var model: [ReplyKey: (deadline: UInt64, order: Int)] = [:]
         var order = 0
@@ -200,15 +201,3 @@ private let caller = PeerID(1), callee = PeerID(2), other = PeerID(3)
     }
 }
 
-/// A small seeded generator, so the random test is the same on every run.
-private struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,18 +1,8 @@
 // Address tests: the address grammar and escaping, the unix view, socket resolution.
 import Testing
+import TestSupport
 @testable import DBusWire
 
-/// A tiny deterministic generator so socket names are reproducible in tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct AddressGrammarTests {
     @Test func parsesOneEntryWithOrderedKeys() throws {
@@ -154,7 +144,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func tmpdirAndDirListenOnANewRandomPathInTheDirectory() throws {
-        var generator = SplitMix64(state: 42)
+        var generator = SeededRandom(seed: 42)
         let tmp = try UnixAddress(parsing: "unix:tmpdir=/tmp").listeningLocation(runtimeDirectory: nil, using: &generator)
         let dir = try UnixAddress(parsing: "unix:dir=/run/x/").listeningLocation(runtimeDirectory: nil, using: &generator)
         guard case .path(let tmpName) = tmp, case .path(let dirPath) = dir else {
@@ -172,7 +162,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func runtimeListensOnBusInTheRuntimeDirectory() throws {
-        var generator = SplitMix64(state: 1)
+        var generator = SeededRandom(seed: 1)
         let unix = try UnixAddress(parsing: "unix:runtime=yes")
         #expect(try unix.listeningLocation(runtimeDirectory: "/run/user/1000", using: &generator) == .path("/run/user/1000/bus"))
         #expect(throws: AddressError(.runtimeDirectoryUnset)) {
@@ -184,7 +174,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     @Test func rejectsSocketNamesTooLongForSockaddrUn() throws {
-        var generator = SplitMix64(state: 1)
+        var generator = SeededRandom(seed: 1)
         let fits = "/" + String(repeating: "a", count: UnixSocketLocation.maxNameLength - 1)
         #expect(try UnixAddress(location: .path(fits)).listeningLocation(runtimeDirectory: nil, using: &generator) == .path(fits))
         #expect(throws: AddressError(.socketPathTooLong, key: "path")) {

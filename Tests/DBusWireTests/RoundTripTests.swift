@@ -1,18 +1,8 @@
 // Round Trip Tests
 import Testing
+import TestSupport
 @testable import DBusWire
 
-/// A small deterministic generator (SplitMix64), so a failing case can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random types within the nesting limits, and random values of them.
 struct ValueGenerator {
@@ -78,7 +68,7 @@ struct ValueGenerator {
 
     @Test(arguments: ByteOrder.allCases)
     func randomValuesSurviveEncodeDecode(order: ByteOrder) throws {
-        var generator = ValueGenerator(random: SeededRandom(state: order == .little ? 1 : 2))
+        var generator = ValueGenerator(random: SeededRandom(seed: order == .little ? 1 : 2))
         var encodedBytes = 0
         var containers = 0
         defer {
@@ -102,7 +92,7 @@ struct ValueGenerator {
     }
 
     @Test func randomSignaturesSurviveParsing() throws {
-        var generator = ValueGenerator(random: SeededRandom(state: 3))
+        var generator = ValueGenerator(random: SeededRandom(seed: 3))
         for _ in 0..<Self.cases {
             let types = (0..<Int.random(in: 1...4, using: &generator.random)).map { _ in generator.type() }
             let built = Signature(types: types)
@@ -112,7 +102,7 @@ struct ValueGenerator {
     }
 
     @Test func bothByteOrdersDecodeToTheSameValues() throws {
-        var generator = ValueGenerator(random: SeededRandom(state: 4))
+        var generator = ValueGenerator(random: SeededRandom(seed: 4))
         for seed in 0..<500 {
             let body = (0..<3).map { _ in generator.value(of: generator.type()) }
             var message = Message(type: .signal, serial: 1, path: "/p", interface: "i.f", member: "M", unixFDCount: 4, body: body)

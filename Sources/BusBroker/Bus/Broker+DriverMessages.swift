@@ -37,13 +37,13 @@ extension Broker {
                     for fd in fds { closeDescriptor(fd) }
                 }
             } else {
-                matches.forEachRecipient(of: view, senderOwns: { $0 == Broker.driverName }, destination: nil) { id in
+                matches.forEachRecipient(of: view, sender: nil, destination: nil) { id in
                     guard let receiver = peers[id], !receiver.isClosed, receiver.state.isActive else { return }
                     enqueue(raw, for: receiver, fds: nil, count: 0)
                 }
             }
             if eavesdropRuleCount > 0 && destination != nil {
-                matches.forEachRecipient(of: view, senderOwns: { $0 == Broker.driverName }, destination: destination) { id in
+                matches.forEachRecipient(of: view, sender: nil, destination: destination) { id in
                     guard id != destination, let receiver = peers[id], !receiver.isClosed, receiver.state.isActive,
                           fds.isEmpty else { return }
                     enqueue(raw, for: receiver, fds: nil, count: 0)
@@ -90,6 +90,7 @@ extension Broker {
             case .ownerChanged(let change):
                 if change.name.utf8.first != UInt8(ascii: ":") {
                     wellKnownOwners[NameKey(change.name)] = change.newOwner
+                    matches.nameOwnerChanged(change)
                 }
                 sendFromDriver(
                     .signal(path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "NameOwnerChanged",

@@ -136,7 +136,7 @@ extension Broker {
         rewriteBuffer.bytes.withUnsafeBytes { bytes in
             guard let view = try? MessageHeaderView(validating: bytes, unixFDsReceived: sender.receivedDescriptors.count)
             else { return }
-            matches.forEachRecipient(of: view, senderOwns: { owns(senderID, $0) }, destination: nil) { id in
+            matches.forEachRecipient(of: view, sender: senderID, destination: nil) { id in
                 guard let receiver = peers[id], !receiver.isClosed, receiver.state.isActive else { return }
                 if view.unixFDCount > 0 && !receiver.unixFDsNegotiated { return }
                 _ = enqueue(bytes, for: receiver, fds: sender, count: view.unixFDCount)
@@ -153,7 +153,7 @@ extension Broker {
             guard let view = try? MessageHeaderView(validating: bytes, unixFDsReceived: ProtocolLimits.maxUnixFDsPerMessage)
             else { return }
             if eavesdropRuleCount > 0 {
-                matches.forEachRecipient(of: view, senderOwns: { owns(senderID, $0) }, destination: destination) { id in
+                matches.forEachRecipient(of: view, sender: senderID, destination: destination) { id in
                     guard id != destination, let receiver = peers[id], !receiver.isClosed, receiver.state.isActive else { return }
                     // Eavesdropped copies never carry fds: they belong to the addressed receiver.
                     if view.unixFDCount > 0 { return }

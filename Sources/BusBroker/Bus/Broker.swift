@@ -22,7 +22,7 @@ public final class Broker {
 
     var registry: NameRegistry
     var replies: ReplyTracker
-    var matches = MatchIndex()
+    var matches: MatchIndex
     var allocator = UniqueNameAllocator()
     /// Peers that said Hello, by id.
     var peers: [PeerID: Peer] = [:]
@@ -58,6 +58,7 @@ public final class Broker {
         self.logger = logger
         self.limits = RuntimeLimits(config.limits)
         self.registry = NameRegistry(maxNamesPerPeer: config.limits[.maxNamesPerConnection])
+        self.matches = MatchIndex(maxMatchRulesPerPeer: config.limits[.maxMatchRulesPerConnection])
         self.replies = ReplyTracker(maxPendingRepliesPerPeer: config.limits[.maxRepliesPerConnection])
         var random = SystemRandomNumberGenerator()
         self.guid = DBusGUID(bytes: (random.next(), random.next()))

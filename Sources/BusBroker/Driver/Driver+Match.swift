@@ -19,15 +19,10 @@ extension Broker {
         try expect(call, "s")
         let rule = try parseRule(stringArgument(call, 0))
         let peer = call.peer
-        if peer.matchRuleCount >= limits.maxMatchRulesPerConnection {
-            throw DriverError(
-                name: "org.freedesktop.DBus.Error.LimitsExceeded",
-                message: "Connection \"\(call.caller.uniqueName)\" is not allowed to add more match rules (increase limits in configuration file if required; max_match_rules_per_connection=\(limits.maxMatchRulesPerConnection))")
-        }
         do throws(MatchIndexError) {
             try matches.add(rule, owner: call.caller)
         } catch {
-            throw DriverError(name: "org.freedesktop.DBus.Error.LimitsExceeded", message: "\(error)")
+            throw DriverError(name: error.dbusErrorName, message: error.message)
         }
         peer.matchRuleCount += 1
         if rule.eavesdrop {

@@ -1,5 +1,5 @@
-/// The server side of D-Bus authentication (type `SASLServer`), as a pure state machine: bytes in, reply bytes
-/// and state out, no I/O.
+/// The server side of D-Bus authentication (`SASLServer`), as a pure state machine: bytes
+/// in, reply bytes and state out, no I/O.
 ///
 /// Behaviour follows dbus-daemon 1.14 (`dbus-auth.c`) where it is observable to clients:
 /// the same replies and error texts, REJECTED after a failed attempt, the EXTERNAL

@@ -21,7 +21,8 @@ enum MatchPrefix {
         let longer = actual.count <= expected.count ? expected : actual
         guard hasPrefix(longer, shorter) else { return false }
         // dbus-daemon reads the byte before an empty string here; an empty value only equals itself.
-        return shorter.count == longer.count || shorter.last == slash
+        // (Indexed rather than `.last`, which calls malloc in debug builds.)
+        return shorter.count == longer.count || (!shorter.isEmpty && shorter[shorter.count - 1] == slash)
     }
 
     /// `name` is `namespace` or a dotted name below it: `com.example.a` is in `com.example`,

@@ -1,7 +1,9 @@
 /// Message Encoding
 ///
-/// Marshals a `Message`: fixed header, header fields in ascending code order (as libdbus,
-/// GDBus and dbus-fast emit them, so byte-exact vectors match), padding, body.
+/// Marshals a `Message`: fixed header, header fields in ascending code order, padding, body.
+/// The order is ours to choose: dbus-fast writes ascending order too, while libdbus writes
+/// fields in the order they were set and GDBus in hash-table order, so vectors from those two
+/// are compared field by field rather than whole (see WireVectorTests).
 extension Message {
     /// The message as bytes, in `byteOrder`. Throws when the message breaks a rule a
     /// receiver would reject it for: serial 0, a missing required field, a bad name, a bad value.

@@ -1,0 +1,88 @@
+/// Connection
+import BusPlatform
+import DBusWire
+
+/// A connection to a message bus: the entry point of SwiftBus.
+///
+/// Connect with `session()`, `system()` or `connect(to:)`; the connection authenticates
+/// with SASL EXTERNAL (asking for unix fd passing), says Hello and knows its unique name
+/// before it is returned. The SASL lines and Hello leave in one write.
+///
+/// Threading contract (as sd-bus's, with the loop hidden): the socket is served by a
+/// dedicated I/O thread running an epoll loop; it never runs user code. Replies resume the
+/// awaiting task, signals are yielded to streams, and each incoming method call runs its
+/// handler in a new task. Every method here is safe to call from any task or thread.
+///
+/// On disconnect — `close()`, the bus going away, or an I/O error — every pending call
+/// fails with `ConnectionError.disconnected`, every signal stream finishes, and every later
+/// call throws `.disconnected` at once. Dropping the last reference closes the connection.
+public final class Connection: Sendable {
+    let core: ConnectionCore
+    /// The unique name the bus gave this connection, e.g. `:1.42`.
+    public let uniqueName: String
+    /// The objects this connection exports.
+    let server: ObjectServer
+
+    /// Timeout used when a call names none: libdbus's default, 25 s.
+    public static let defaultTimeout: Duration = .seconds(25)
+
+    private init(core: ConnectionCore, uniqueName: String) {
+        self.core = core
+        self.uniqueName = uniqueName
+        self.server = ObjectServer(core: core)
+        server.install()
+    }
+
+    deinit { core.requestClose() }
+
+    /// Connects to the session bus: `DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`.
+    public static func session() async throws -> Connection {
+        try await connect(to: BusAddressResolver.sessionBusAddress())
+    }
+
+    /// Connects to the system bus: `DBUS_SYSTEM_BUS_ADDRESS`, else `/var/run/dbus/system_bus_socket`.
+    public static func system() async throws -> Connection {
+        try await connect(to: BusAddressResolver.systemBusAddress())
+    }
+
+    /// Connects to `address` (entries separated by `;` are tried in order), authenticates
+    /// and says Hello.
+    public static func connect(to address: String) async throws -> Connection {
+        var guid: DBusGUID?
+        let socket = try BusAddressResolver.connect(address, guid: &guid)
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw ConnectionError.connectFailed(["event loop: \(error)"]) }
+        let core = ConnectionCore(waker: loop.waker)
+        let sasl = SASLClient(credential: .socket, negotiateUnixFDs: true, expectedGUID: guid)
+        IOThread.start(loop: loop, io: ConnectionIO(core: core, loop: loop, socket: socket, sasl: sasl))
+        let hello = Message.methodCall(
+            path: BusDriver.path.rawValue, interface: BusDriver.interfaceName, member: "Hello", destination: BusDriver.busName)
+        do {
+            let reply = try await core.call(hello, fileDescriptors: [], timeout: defaultTimeout)
+            let name: String = try reply.arguments(as: String.self)
+            return Connection(core: core, uniqueName: name)
+        } catch ConnectionError.disconnected(let reason) where reason.hasPrefix("authentication failed") {
+            throw ConnectionError.authenticationFailed(reason)
+        } catch {
+            core.requestClose()
+            throw error
+        }
+    }
+
+    /// Whether the connection is still up.
+    public var isConnected: Bool { core.isConnected }
+
+    /// Whether the bus agreed to pass file descriptors on this connection.
+    public var canPassFileDescriptors: Bool { core.state.withLock { $0.unixFDsAgreed } }
+
+    /// Sends what is queued, then closes. Pending calls fail with `.disconnected`.
+    public func close() { core.requestClose() }
+
+    /// Waits until the connection is down, e.g. after the bus went away.
+    public func waitUntilDisconnected() async {
+        await core.waitUntilDisconnected()
+    }
+
+    /// Why the connection ended (closed by us, by the bus, an I/O error); nil while it is up.
+    public var disconnectReason: String? { core.disconnectReason }
+}
