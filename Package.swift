@@ -21,15 +21,22 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(name: "CSwiftBusShims"),
         .target(name: "DBusWire", swiftSettings: strict),
         .target(name: "BusPlatform", dependencies: ["CSwiftBusShims"], swiftSettings: strict),
-        .target(name: "BusBroker", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
+        .target(
+            name: "BusBroker",
+            dependencies: ["DBusWire", "BusPlatform", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(name: "SwiftBus", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
         .executableTarget(name: "swiftbus-example", dependencies: ["SwiftBus"], path: "Examples/SwiftBusExample", swiftSettings: strict),
-        .executableTarget(name: "swiftbusd", dependencies: ["DBusWire", "BusPlatform", "BusBroker"], swiftSettings: strict),
+        .executableTarget(
+            name: "swiftbusd",
+            dependencies: ["DBusWire", "BusPlatform", "BusBroker", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(name: "SwiftBusCodegen", dependencies: ["DBusWire"], swiftSettings: strict),
         .executableTarget(
             name: "swiftbus-codegen",
@@ -41,7 +48,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "BusPlatform", "DBusWire", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwiftBusTests", dependencies: ["SwiftBus", "DBusWire", "BusPlatform"], exclude: ["Interop/python_service.py"],
             swiftSettings: strict),
