@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 # util-linux provides unshare, which the dbus-broker helper needs for its private /run.
 debs=(dbus-daemon dbus-bin dbus-broker dbus-tests systemd libglib2.0-bin
       python3-gi python3-dbus python3-venv util-linux)
-# PyPI packages, in a venv that also sees Debian's python3-gi and python3-dbus.
-pips=(dbus-fast python-dbusmock)
+# PyPI packages, in a venv that also sees Debian's python3-gi and python3-dbus; pytest runs
+# the interop suite (Tests/Interop).
+pips=(dbus-fast python-dbusmock pytest)
 venv=.venv
 
 installed=()
