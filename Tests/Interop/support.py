@@ -264,3 +264,35 @@ def error_of(result):
     when the bus under test is dbus-broker, whose texts differ by design."""
     text = result.error_text if BUS_KIND != "dbus-broker" else _AnyText("")
     return (result.error_name, text)
+
+
+ECHO = "org.example.Echo"
+ECHO_PATH = "/org/example/Echo"
+
+
+def start_echo_service(bus, procs, name=ECHO):
+    """Starts echo_service.py (dbus-fast) on the bus; returns (process, unique name)."""
+    import sys
+    script = pathlib.Path(__file__).with_name("echo_service.py")
+    proc = procs.start([sys.executable, str(script), bus.address, name])
+    line = read_line(proc.stdout, CONDITION_TIMEOUT)
+    if not line.startswith("ready "):
+        raise AssertionError(f"echo service did not start: {line!r} "
+                             f"{proc.stderr.read().decode() if proc.poll() is not None else ''}")
+    return proc, line.split()[1]
+
+
+def read_line(stream, timeout):
+    """One line from a child's pipe, waiting at most `timeout` seconds."""
+    fd = stream.fileno()
+    data = b""
+    deadline = time.monotonic() + timeout
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 1)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace").strip()
