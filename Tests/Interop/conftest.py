@@ -7,14 +7,20 @@ import pytest
 from support import BUS_KIND, KNOWN_BUSES, Bus, Processes
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "bus_limits(limits): <limit> elements for the bus config")
+
+
 @pytest.fixture
-def bus():
-    """A fresh private bus of the kind under test; checked still alive after the test."""
+def bus(request):
+    """A fresh private bus of the kind under test; checked still alive after the test.
+    `@pytest.mark.bus_limits({name: value})` adds <limit> elements to its config."""
     if BUS_KIND not in KNOWN_BUSES:
         pytest.fail(f"SWIFTBUS_TEST_BUS={BUS_KIND!r}: expected one of {KNOWN_BUSES}")
     # Not pytest's tmp_path: a socket path must fit in sun_path (108 bytes).
     directory = tempfile.mkdtemp(prefix="sbi-")
-    b = Bus(BUS_KIND, directory).start()
+    marker = request.node.get_closest_marker("bus_limits")
+    b = Bus(BUS_KIND, directory, limits=marker.args[0] if marker else None).start()
     yield b
     survived = b.alive()
     log = b.stderr()

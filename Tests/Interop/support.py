@@ -78,7 +78,7 @@ def stop_group(proc, sig=signal.SIGTERM):
 class Bus:
     """A running private bus: its address, its process, and its stderr log."""
 
-    def __init__(self, kind, directory):
+    def __init__(self, kind, directory, limits=None):
         self.kind = kind
         self.dir = pathlib.Path(directory)
         self.services = self.dir / "services"
@@ -86,7 +86,10 @@ class Bus:
         self.socket = self.dir / "bus"
         self.config = self.dir / "bus.conf"
         self.log_path = self.dir / "bus.stderr"
-        self.config.write_text(BUS_CONFIG.format(socket=self.socket, services=self.services))
+        config = BUS_CONFIG.format(socket=self.socket, services=self.services)
+        limit_lines = "".join(f'  <limit name="{name}">{value}</limit>\n'
+                              for name, value in (limits or {}).items())
+        self.config.write_text(config.replace("</busconfig>", limit_lines + "</busconfig>"))
         self.proc = None
         self.address = None
 
