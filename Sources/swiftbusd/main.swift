@@ -1,53 +1,14 @@
 // swiftbusd: the broker executable
 //
-// Parses dbus-daemon's command line and loads the configuration. The broker itself is not
-// built yet, so after a successful load this says what it would serve and exits 0 rather
-// than pretending to serve a bus.
+// Parses dbus-daemon's command line, loads the configuration and serves the bus.
 #if canImport(Glibc)
 import Glibc
 #endif
 import BusBroker
+import Logging
 
 /// The version `--version` reports.
-let version = "0.1.0"
-
-/// Writes to descriptor 2 directly: Glibc's `stderr` is a global Swift 6 cannot prove safe.
-func writeStandardError(_ text: String) {
-    var text = text
-    text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
-}
-
-func printError(_ message: String) {
-    writeStandardError("swiftbusd: \(message)\n")
-}
-
-func fail(_ message: String) -> Never {
-    printError(message)
-    exit(1)
-}
-
-func loadConfig(_ options: SwiftbusdOptions) throws(ConfigError) -> BusConfig {
-    let loader = ConfigLoader()
-    switch options.effectiveConfigSource {
-    case .session:
-        return try loader.load(text: BuiltinSessionConfig.text, name: BuiltinSessionConfig.name,
-                               baseDirectory: BuiltinSessionConfig.baseDirectory)
-    case .system: return try loader.load(file: SwiftbusdOptions.systemConfigPath)
-    case .file(let path): return try loader.load(file: path)
-    }
-}
-
-func describe(_ config: BusConfig, _ options: SwiftbusdOptions) {
-    let addresses = options.address.map { [$0] } ?? config.listen
-    print("swiftbusd: configuration loaded from \(config.files.count) file(s): \(config.files.joined(separator: ", "))")
-    print("  bus type: \(config.type?.name ?? "(none)")")
-    for address in addresses { print("  listen: \(address)") }
-    print("  auth: \(config.authMechanisms.isEmpty ? "(any)" : config.authMechanisms.joined(separator: " "))")
-    let ruleCount = config.policies.reduce(0) { $0 + $1.rules.count }
-    print("  policy: \(config.policies.count) <policy> block(s), \(ruleCount) rule(s)")
-    print("  limits set: \(config.limits.explicitlySet.count) of \(LimitName.allCases.count)")
-    print("swiftbusd: broker not built yet; would serve the addresses above. Exiting.")
-}
+let version = "0.2.0"
 
 let options: SwiftbusdOptions
 do throws(CommandLineError) {
@@ -66,15 +27,22 @@ case .version:
     print("SwiftBus Message Bus Daemon \(version)")
     exit(0)
 case .introspect:
-    fail("--introspect: the bus driver is not built yet")
+    print(Broker.introspectionXML, terminator: "")
+    exit(0)
 case .run:
     break
 }
 
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = logLevel()
+    return handler
+}
+
+let config: BusConfig
 do throws(ConfigError) {
-    let config = try loadConfig(options)
-    for note in config.notes { printError("note: \(note)") }
-    describe(config, options)
+    config = try loadConfig(options)
 } catch {
     fail(error.description)
 }
+exit(Daemon(options: options, config: config).run())

@@ -1,0 +1,45 @@
+// Broker Limits
+//
+// The broker's own fixed numbers, and the configured limits in the form the message
+// path reads them.
+
+/// Sizes and batch counts of the broker itself, named once.
+enum BrokerLimits {
+    /// A new peer's input buffer; it grows once if the peer sends a larger message. Small,
+    /// because idle peers should cost little memory.
+    static let initialInputCapacity = 16 * 1024
+    /// Reads per readiness event before the loop serves other peers.
+    static let readsPerEvent = 8
+    /// Connections one listener accepts per readiness event.
+    static let acceptsPerEvent = 32
+    /// Initial capacity of the writer that rewrites each forwarded message.
+    static let rewriteBufferCapacity = 64 * 1024
+}
+
+/// The configured limits the broker checks, read once from `BusLimits` (and again on reload).
+public struct RuntimeLimits: Sendable {
+    public var maxMessageSize: Int
+    public var maxMessageUnixFDs: Int
+    public var maxOutgoingBytes: Int
+    public var maxOutgoingUnixFDs: Int
+    public var maxMatchRulesPerConnection: Int
+    public var maxCompletedConnections: Int
+    public var maxIncompleteConnections: Int
+    /// Milliseconds; nil means calls never time out.
+    public var replyTimeout: Int?
+    /// Milliseconds a connection may take to authenticate and say Hello.
+    public var authTimeout: Int
+
+    public init(_ limits: BusLimits) {
+        maxMessageSize = limits[.maxMessageSize]
+        maxMessageUnixFDs = limits[.maxMessageUnixFDs]
+        maxOutgoingBytes = limits[.maxOutgoingBytes]
+        maxOutgoingUnixFDs = limits[.maxOutgoingUnixFDs]
+        maxMatchRulesPerConnection = limits[.maxMatchRulesPerConnection]
+        maxCompletedConnections = limits[.maxCompletedConnections]
+        maxIncompleteConnections = limits[.maxIncompleteConnections]
+        let timeout = limits[.replyTimeout]
+        replyTimeout = timeout > 0 ? timeout : nil
+        authTimeout = limits[.authTimeout]
+    }
+}

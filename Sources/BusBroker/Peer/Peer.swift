@@ -1,0 +1,178 @@
+// Peer
+//
+// One client connection: its socket, its stage, and its input and output buffers.
+import BusPlatform
+import DBusWire
+
+/// A connected client. It reads from its socket into its own buffer, authenticates with
+/// SASL, frames and validates each message in place, and hands it to the `Broker` to
+/// route; whatever the broker queues for it is written out from its `OutputQueue`.
+///
+/// A peer never lets bad input reach anyone else: any malformed byte ends this connection
+/// (`Broker.disconnect`) with one log line naming the peer and the reason.
+final class Peer: IOEventHandler {
+    unowned let broker: Broker
+    let socket: UnixSocket
+    var registration: IORegistration?
+    let identity: PeerIdentity
+    /// A number for log lines before the peer has a unique name.
+    let connectionNumber: UInt64
+    var state: PeerState
+    /// Set by `Hello`.
+    var id: PeerID?
+    /// The unique name as bytes, for writing SENDER without building a string.
+    var uniqueNameBytes: [UInt8] = []
+    var unixFDsNegotiated = false
+    var isClosed = false
+    /// True while the peer is on the broker's list of peers with output to flush.
+    var isPendingFlush = false
+    /// True while `.writable` interest is on.
+    var isWaitingToWrite = false
+    var matchRuleCount = 0
+    /// How many of its match rules eavesdrop.
+    var eavesdropRuleCount = 0
+
+    var input: InputBuffer
+    var receivedDescriptors = ReceivedDescriptors()
+    var output = OutputQueue()
+    private var control = ControlBuffer()
+    private var arriving = DescriptorList()
+
+    init(broker: Broker, socket: consuming UnixSocket, identity: consuming PeerIdentity, connectionNumber: UInt64, sasl: SASLServer) {
+        self.broker = broker
+        self.socket = socket
+        self.identity = identity
+        self.connectionNumber = connectionNumber
+        self.state = .authenticating(sasl)
+        self.input = InputBuffer(capacity: BrokerLimits.initialInputCapacity)
+    }
+
+    /// The name log lines use: the unique name once there is one.
+    var logName: String {
+        let who = id?.uniqueName ?? "connection #\(connectionNumber)"
+        return "\(who) (pid \(identity.process.processID), uid \(identity.process.userID))"
+    }
+
+    // MARK: - Events
+
+    func handleEvents(_ events: IOEvents, in loop: EventLoop) {
+        if events.contains(.writable) { broker.flush(self) }
+        if !isClosed && (events.contains(.readable) || !events.isDisjoint(with: .hangup) || events.contains(.error)) {
+            readAvailable()
+        }
+        broker.flushPending()
+    }
+
+    /// Reads up to `BrokerLimits.readsPerEvent` times, processing what arrived after each read,
+    /// so one busy peer cannot hold the loop; level-triggered epoll brings us back for the rest.
+    private func readAvailable() {
+        for _ in 0..<BrokerLimits.readsPerEvent {
+            let space = input.freeSpace()
+            let received: ReceiveResult
+            do {
+                received = try socket.receive(into: space, descriptors: &arriving, control: &control)
+            } catch .system(let error) where error == .wouldBlock {
+                return
+            } catch .system(let error) where error == .connectionReset {
+                broker.disconnect(self, reason: nil)
+                return
+            } catch {
+                broker.disconnect(self, reason: "receive failed: \(error)")
+                return
+            }
+            if received.byteCount == 0 {
+                broker.disconnect(self, reason: nil)
+                return
+            }
+            input.didRead(received.byteCount)
+            if arriving.count > 0 {
+                guard unixFDsNegotiated else {
+                    broker.disconnect(self, reason: "sent \(arriving.count) fds without negotiating fd passing")
+                    return
+                }
+                receivedDescriptors.takeAll(from: &arriving)
+            }
+            processInput()
+            if isClosed { return }
+        }
+    }
+
+    private func processInput() {
+        if case .authenticating = state {
+            authenticate()
+            if isClosed { return }
+            if case .authenticating = state { return }
+        }
+        processMessages()
+    }
+
+    // MARK: - SASL
+
+    private func authenticate() {
+        guard case .authenticating(var sasl) = state else { return }
+        let step: SASLServer.Step
+        do throws(SASLError) {
+            step = try sasl.feed(input.unread)
+        } catch {
+            if !error.finalReply.isEmpty { error.finalReply.withUnsafeBytes { output.append($0) }; broker.flush(self) }
+            broker.disconnect(self, reason: "authentication failed: \(error)")
+            return
+        }
+        if !step.reply.isEmpty {
+            step.reply.withUnsafeBytes { output.append($0) }
+            broker.scheduleFlush(self)
+        }
+        guard let outcome = step.outcome else {
+            state = .authenticating(sasl)
+            input.consume(input.unread.count)
+            return
+        }
+        input.consume(outcome.consumedBytes)
+        unixFDsNegotiated = outcome.unixFDsNegotiated
+        state = .awaitingHello
+        broker.peerAuthenticated(self)
+    }
+
+    // MARK: - Messages
+
+    /// Frames, validates and routes every complete message in the buffer.
+    private func processMessages() {
+        while !isClosed {
+            let unread = input.unread
+            let length: Int
+            do throws(WireError) {
+                guard let framed = try MessageFraming.messageLength(prefix: unread) else { break }
+                length = framed
+            } catch {
+                broker.disconnect(self, reason: "malformed message header: \(error)")
+                return
+            }
+            if length > broker.limits.maxMessageSize {
+                broker.disconnect(self, reason: "message of \(length) bytes exceeds max_message_size=\(broker.limits.maxMessageSize)")
+                return
+            }
+            guard unread.count >= length else {
+                input.reserve(messageLength: length)
+                break
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: unread[0..<length])
+            let view: MessageHeaderView
+            do throws(WireError) {
+                view = try MessageHeaderView(validating: bytes, unixFDsReceived: receivedDescriptors.count)
+            } catch {
+                broker.disconnect(self, reason: "invalid message: \(error)")
+                return
+            }
+            if view.unixFDCount > broker.limits.maxMessageUnixFDs {
+                broker.disconnect(self, reason: "message carries \(view.unixFDCount) fds, max_message_unix_fds=\(broker.limits.maxMessageUnixFDs)")
+                return
+            }
+            broker.route(view, from: self)
+            receivedDescriptors.dropFirst(view.unixFDCount)
+            input.consume(length)
+        }
+        if !isClosed && input.isEmpty && receivedDescriptors.count > 0 {
+            broker.disconnect(self, reason: "sent \(receivedDescriptors.count) fds that no message declared (UNIX_FDS mismatch)")
+        }
+    }
+}
