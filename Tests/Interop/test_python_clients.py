@@ -16,9 +16,12 @@ from dbus_fast.service import ServiceInterface, method
 
 from clients import Recorder
 from support import (BUS_KIND, CONDITION_TIMEOUT, ECHO, ECHO_PATH, dbus_send, run,
-                     start_echo_service, swiftbusd_path, wait_until)
+                     start_echo_service, stop_group, swiftbusd_gap, swiftbusd_path,
+                     wait_until)
 
 HERE = pathlib.Path(__file__).parent
+# dbus-run-session starts a bus, runs one dbus-send and stops the bus: well under a second.
+RUN_SESSION_TIMEOUT = 10
 
 
 def echo_call(member, signature, body, fds=()):
@@ -144,6 +147,7 @@ def test_python_dbusmock_starts_the_bus_as_dbus_daemon():
 
 
 @requires_daemon_command_line
+@swiftbusd_gap("keeps the --print-address descriptor open; dbus-run-session reads it to EOF")
 def test_dbus_run_session_with_the_bus_as_daemon():
     script = ('dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus '
               '/org/freedesktop/DBus org.freedesktop.DBus.GetConnectionUnixProcessID '
@@ -153,7 +157,10 @@ def test_dbus_run_session_with_the_bus_as_daemon():
     process = subprocess.Popen(["dbus-run-session", f"--dbus-daemon={bus_executable()}", "--",
                                 "sh", "-c", script], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=RUN_SESSION_TIMEOUT)
+    finally:
+        stop_group(process)
     assert process.returncode == 7, err
     pid_line, address = out.splitlines()
     bus_pid = int(pid_line.split()[1])
