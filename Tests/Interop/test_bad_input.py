@@ -63,8 +63,8 @@ def assert_logged(bus, report):
     The reference buses log differently, or not at all, so only swiftbusd is held to it."""
     if bus.kind != "swiftbusd":
         return
-    names = [re.escape(report["unique"])] if report["unique"] else []
-    names.append(rf"pid[ =:]*{report['pid']}\b")
+    names = [re.escape(report["unique"]) + r"(?!\d)"] if report["unique"] else []
+    names.append(rf"pid[ =:]*{report['pid']}(?!\d)")
     pattern = re.compile("|".join(names))
     wait_until(lambda: any(pattern.search(line) for line in bus.stderr().splitlines()),
                what=f"a log line naming {report}; stderr: {bus.stderr()[-2000:]}")
