@@ -8,10 +8,8 @@ import json
 import os
 import select
 import signal
-import socket
 import struct
 import sys
-import time
 
 from dbus_fast import Message, MessageFlag, MessageType
 

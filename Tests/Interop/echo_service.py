@@ -9,7 +9,6 @@ import asyncio
 import os
 import sys
 
-from dbus_fast import Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.service import ServiceInterface, dbus_property, method, signal, PropertyAccess
 

@@ -1,7 +1,6 @@
 # A bare D-Bus peer on a raw Unix socket, for sending what no library would: it speaks SASL
 # and frames messages itself, and uses dbus-fast only to marshal and parse well-formed ones.
 import array
-import errno
 import io
 import os
 import select

@@ -15,7 +15,7 @@ from dbus_fast import Message, MessageType, Variant
 from dbus_fast.service import ServiceInterface, method
 
 from clients import Recorder
-from support import (BUS_KIND, CONDITION_TIMEOUT, ECHO, ECHO_PATH, dbus_send, run,
+from support import (BUS_KIND, CONDITION_TIMEOUT, ECHO, ECHO_PATH, run,
                      start_echo_service, stop_group, swiftbusd_gap, swiftbusd_path,
                      wait_until)
 

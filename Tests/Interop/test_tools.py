@@ -1,30 +1,37 @@
 # dbus-monitor, gdbus and dbus-test-tool against the bus, with a dbus-fast service to talk to.
 import asyncio
-import re
-import signal
 import os
+import re
+import select
+import signal
 
 import pytest
 
 from clients import Recorder
-from support import (CONDITION_TIMEOUT, ECHO, ECHO_PATH, dbus_send, read_line, run,
+from support import (CONDITION_TIMEOUT, ECHO, ECHO_PATH, dbus_send, run,
                      start_echo_service, wait_until)
 
 
 class LineReader:
-    """Collects a background tool's stdout lines as they come."""
+    """Collects a background tool's stdout lines as they come (partial lines wait)."""
 
     def __init__(self, stream):
-        self.stream = stream
+        self.fd = stream.fileno()
+        self.pending = b""
         self.lines = []
 
     def until(self, predicate, what):
         def step():
-            line = read_line(self.stream, 0.05)
-            if line:
-                self.lines.append(line)
+            if select.select([self.fd], [], [], READ_SLICE)[0]:
+                self.pending += os.read(self.fd, 65536)
+                *complete, self.pending = self.pending.split(b"\n")
+                self.lines += [line.decode(errors="replace").strip() for line in complete]
             return predicate(self.lines)
         return wait_until(step, what=f"{what}; got {self.lines}")
+
+
+# How long one wait for a tool's output blocks before the condition is checked again.
+READ_SLICE = 0.05
 
 
 def gdbus(bus, *args):
