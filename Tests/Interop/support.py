@@ -230,12 +230,13 @@ class SendResult:
 
 def dbus_send(bus, member, *args, dest=DBUS, path=DBUS_PATH, interface=DBUS, reply=True,
               extra=()):
-    """Runs dbus-send on the bus's session address (so it says Hello); returns SendResult."""
-    command = ["dbus-send", "--session", f"--dest={dest}", *extra]
+    """Runs `dbus-send --bus=ADDRESS` (which says Hello, unlike --address); returns
+    SendResult."""
+    command = ["dbus-send", f"--bus={bus.address}", f"--dest={dest}", *extra]
     if reply:
         command.append("--print-reply")
     command += [path, f"{interface}.{member}", *args]
-    return SendResult(run(command, env=bus.env(), check=False))
+    return SendResult(run(command, check=False))
 
 
 def driver_ok(bus, member, *args, interface=DBUS):
