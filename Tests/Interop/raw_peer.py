@@ -29,6 +29,7 @@ class RawPeer:
         self.buffer = b""
         self.serial = 0
         self.unique_name = None
+        self.last_raw = b""
 
     # -- bytes -----------------------------------------------------------------------------
 
@@ -66,6 +67,7 @@ class RawPeer:
         while len(self.buffer) < total:
             self._fill(deadline)
         data, self.buffer = self.buffer[:total], self.buffer[total:]
+        self.last_raw = data
         unmarshaller = Unmarshaller(io.BytesIO(data))
         unmarshaller.unmarshall()
         return unmarshaller.message
@@ -123,3 +125,58 @@ class RawPeer:
 def driver_call(member, signature="", body=()):
     return Message(destination=DBUS, path=DBUS_PATH, interface=DBUS, member=member,
                    signature=signature, body=list(body))
+
+
+# -- hand-built messages: header fields no library would write ---------------------------
+
+def _pad(data, alignment):
+    return data + b"\0" * (-len(data) % alignment)
+
+
+def _field_value(signature, value):
+    """Little-endian encoding of a header field value, aligned from the field's start + 4."""
+    if signature in ("s", "o"):
+        raw = value.encode()
+        return struct.pack("<I", len(raw)) + raw + b"\0"
+    if signature == "g":
+        raw = value.encode()
+        return bytes([len(raw)]) + raw + b"\0"
+    if signature == "u":
+        return struct.pack("<I", value)
+    raise ValueError(f"unsupported header field type {signature!r}")
+
+
+def build_message(message_type, serial, fields, flags=0):
+    """A little-endian message with no body and exactly the header fields given, as
+    (code, signature, value) triples, in that order."""
+    array = b""
+    for code, signature, value in fields:
+        array = _pad(array, 8)
+        # code, variant signature; values of types s/o/u align to 4, which the 4-byte
+        # prefix (code, length, signature, nul) already is for one-letter signatures.
+        array += bytes([code, 1]) + signature.encode() + b"\0" + _field_value(signature, value)
+    header = struct.pack("<cBBBIII", b"l", message_type, flags, 1, 0, serial, len(array))
+    return _pad(header + array, 8)
+
+
+def header_field_codes(raw):
+    """The header field codes of a little-endian message, in wire order."""
+    fields_length = struct.unpack("<I", raw[12:16])[0]
+    position, end, codes = 16, 16 + fields_length, []
+    while position < end:
+        position += -position % 8
+        code, signature_length = raw[position], raw[position + 1]
+        signature = raw[position + 2:position + 2 + signature_length].decode()
+        position += 3 + signature_length
+        codes.append(code)
+        if signature in ("s", "o"):
+            position += -position % 4
+            position += 4 + struct.unpack("<I", raw[position:position + 4])[0] + 1
+        elif signature == "g":
+            position += 1 + raw[position] + 1
+        elif signature == "u":
+            position += -position % 4
+            position += 4
+        else:
+            raise ValueError(f"unexpected header field type {signature!r}")
+    return codes
