@@ -90,7 +90,9 @@ def sasl_garbage(peer):
         message = peer.read_message(timeout=1.0)
         return f"answered a message: {message.message_type}"
     except (PeerClosed, BrokenPipeError, ConnectionResetError):
-        return "closed" if all(r.startswith("ERROR") for r in replies) else f"closed after {replies}"
+        if all(r.startswith("ERROR") for r in replies):
+            return "closed"
+        return f"closed after {replies}"
     except TimeoutError:
         if all(r.startswith("ERROR") for r in replies):
             return "limited"

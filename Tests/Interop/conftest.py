@@ -4,7 +4,11 @@ import tempfile
 
 import pytest
 
-from support import BUS_KIND, KNOWN_BUSES, Bus, Processes
+from support import BUS_KIND, KNOWN_BUSES, Bus, Processes, stray_processes, wait_until
+
+
+# How long the last stopped processes may take to exit after the run.
+STRAY_EXIT_TIMEOUT = 5.0
 
 
 def pytest_configure(config):
@@ -50,3 +54,14 @@ def connect(bus):
     yield open_connection
     for connection in opened:
         connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_stray_processes():
+    """After the whole run, nothing the suite started is still running."""
+    yield
+    try:
+        wait_until(lambda: not stray_processes(), timeout=STRAY_EXIT_TIMEOUT,
+                   what="the suite's processes to exit")
+    except AssertionError:
+        pytest.fail(f"processes left running: {stray_processes()}")

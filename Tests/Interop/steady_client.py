@@ -19,7 +19,8 @@ async def main(address):
         reply = await bus.call(Message(destination="org.example.Echo", path="/org/example/Echo",
                                        interface="org.example.Echo", member="EchoString",
                                        signature="s", body=[f"round trip {count}"]))
-        if reply.message_type == MessageType.METHOD_RETURN and reply.body == [f"round trip {count}"]:
+        expected = [f"round trip {count}"]
+        if reply.message_type == MessageType.METHOD_RETURN and reply.body == expected:
             print("ok", count, flush=True)
         else:
             print("error", reply.error_name, reply.body, flush=True)

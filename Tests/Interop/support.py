@@ -57,6 +57,34 @@ def wait_until(predicate, timeout=CONDITION_TIMEOUT, what="condition"):
         time.sleep(0.005)
 
 
+# Sessions the suite started (each started process leads one); at the end of the run no
+# process may be left in any of them.
+STARTED_SESSIONS = set()
+
+
+def track(pid):
+    """Records a process started with start_new_session=True, for the stray-process check."""
+    STARTED_SESSIONS.add(pid)
+
+
+def stray_processes():
+    """Live processes (not zombies) still in a session the suite started: "pid comm"."""
+    strays = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm_end = stat.rindex(")")
+        fields = stat[comm_end + 2:].split()
+        state, session = fields[0], int(fields[3])
+        if session in STARTED_SESSIONS and state != "Z":
+            strays.append(f"{entry.name} {stat[stat.index('(') + 1:comm_end]}")
+    return strays
+
+
 def stop_group(proc, sig=signal.SIGTERM):
     """Stops a process started in its own session, and everything it started."""
     try:
@@ -108,6 +136,7 @@ class Bus:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        track(self.proc.pid)
         line = self._read_line(BUS_START_TIMEOUT)
         if not line.startswith("unix:"):
             self.stop()
@@ -168,6 +197,7 @@ class Processes:
               stdin=subprocess.DEVNULL):
         proc = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, stdin=stdin,
                                 start_new_session=True)
+        track(proc.pid)
         self.procs.append(proc)
         return proc
 
@@ -180,9 +210,17 @@ class Processes:
 
 
 def run(command, env=None, timeout=20, check=True, input=None):
-    """Runs a client to completion; returns the CompletedProcess (text mode)."""
-    result = subprocess.run(command, env=env, capture_output=True, text=True,
-                            timeout=timeout, input=input, start_new_session=True)
+    """Runs a client to completion in a session of its own; returns the CompletedProcess
+    (text mode). On a timeout its whole group is stopped before the error is raised."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                            text=True, start_new_session=True)
+    track(proc.pid)
+    try:
+        stdout, stderr = proc.communicate(input=input, timeout=timeout)
+    finally:
+        stop_group(proc)
+    result = subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
     if check and result.returncode != 0:
         raise AssertionError(f"{command} exited {result.returncode}\n"
                              f"stdout: {result.stdout}\nstderr: {result.stderr}")

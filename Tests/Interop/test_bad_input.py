@@ -11,7 +11,7 @@ import pytest
 
 from clients import Recorder
 from support import (CONDITION_TIMEOUT, broker_differs, read_line, start_echo_service,
-                     wait_until)
+                     track, wait_until)
 
 HERE = pathlib.Path(__file__).parent
 # Limits the bad-input buses run with (dbus-daemon's defaults let a never-reading peer
@@ -101,6 +101,7 @@ async def forged_sender_scenario(bus):
     peer = await asyncio.create_subprocess_exec(
         sys.executable, str(HERE / "bad_peer.py"), "forged_sender", str(bus.socket),
         stdout=subprocess.PIPE, start_new_session=True)
+    track(peer.pid)
     try:
         report = json.loads(await asyncio.wait_for(peer.stdout.readline(), ABUSE_TIMEOUT))
         signals = await listener.wait_for(
@@ -125,7 +126,7 @@ def resident_bytes(pid):
     return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) * 1024
 
 
-@broker_differs("the helper's config sets no <limit>, and its default quota allows more than this test's bound")
+@broker_differs("the helper's config sets no <limit>; its default quota exceeds this bound")
 def test_peer_that_never_reads_is_limited(bus, procs, steady):
     before = resident_bytes(bus.pid())
     report = abuse(bus, procs, "never_reads")

@@ -16,7 +16,7 @@ from dbus_fast.service import ServiceInterface, method
 
 from clients import Recorder
 from support import (BUS_KIND, CONDITION_TIMEOUT, ECHO, ECHO_PATH, run,
-                     start_echo_service, stop_group, swiftbusd_gap, swiftbusd_path,
+                     start_echo_service, stop_group, swiftbusd_gap, swiftbusd_path, track,
                      wait_until)
 
 HERE = pathlib.Path(__file__).parent
@@ -157,6 +157,7 @@ def test_dbus_run_session_with_the_bus_as_daemon():
     process = subprocess.Popen(["dbus-run-session", f"--dbus-daemon={bus_executable()}", "--",
                                 "sh", "-c", script], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+    track(process.pid)
     try:
         out, err = process.communicate(timeout=RUN_SESSION_TIMEOUT)
     finally:

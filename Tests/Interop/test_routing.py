@@ -66,7 +66,8 @@ def test_arg0_match_selects_one_name(bus):
 
 async def eavesdrop_scenario(address):
     spy, a, b = [await Recorder.connect(address) for _ in range(3)]
-    await spy.driver("AddMatch", "s", ["type='signal',interface='org.example.Order',eavesdrop='true'"])
+    await spy.driver("AddMatch", "s",
+                     ["type='signal',interface='org.example.Order',eavesdrop='true'"])
     await a.bus.send(example_signal(7, destination=b.name))
     seen = await spy.wait_for(lambda ms: [m for m in ms if m.member == "Tick"], "the unicast Tick")
     got = await b.wait_for(lambda ms: [m for m in ms if m.member == "Tick"], "the Tick")
