@@ -9,6 +9,8 @@ import struct
 import time
 
 from dbus_fast import Message
+# Not exported by dbus-fast's top level (2.x), but the one parser of a complete message held
+# in memory; only well-formed messages from the bus go through it.
 from dbus_fast._private.unmarshaller import Unmarshaller
 
 DBUS = "org.freedesktop.DBus"
