@@ -21,7 +21,7 @@ from support import (BUS_KIND, CONDITION_TIMEOUT, ECHO, ECHO_PATH, run,
 
 HERE = pathlib.Path(__file__).parent
 # dbus-run-session starts a bus, runs one dbus-send and stops the bus: well under a second.
-RUN_SESSION_TIMEOUT = 10
+RUN_SESSION_TIMEOUT = 5
 
 
 def echo_call(member, signature, body, fds=()):
