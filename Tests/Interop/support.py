@@ -352,3 +352,10 @@ def swiftbusd_gap(reason):
     xfail, strictly, so the mark must come off the day the gap is closed."""
     return pytest.mark.xfail(BUS_KIND == "swiftbusd", reason=f"swiftbusd gap: {reason}",
                              strict=True)
+
+
+def daemon_differs(reason):
+    """Marks a test of SwiftBus's design where dbus-daemon behaves otherwise (dbus-broker
+    is then the reference that shows the test is right): xfail, strictly, on dbus-daemon."""
+    return pytest.mark.xfail(BUS_KIND == "dbus-daemon", reason=f"dbus-daemon: {reason}",
+                             strict=True)

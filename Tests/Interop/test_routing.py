@@ -6,7 +6,7 @@ from dbus_fast import Message, MessageType
 
 from clients import Recorder
 from raw_peer import RawPeer, build_message, header_field_codes
-from support import broker_differs
+from support import broker_differs, daemon_differs, dbus_send, error_of
 
 # Signals sent back to back by one client; all must arrive, in order.
 ORDER_COUNT = 500
@@ -119,3 +119,29 @@ def test_unknown_header_fields_are_filtered(bus):
     # PATH, INTERFACE, MEMBER, DESTINATION and the SENDER the bus adds.
     assert sorted(codes) == [1, 2, 3, 6, 7]
     assert message.sender == sender.unique_name
+
+
+@daemon_differs("a session bus whose policy allows all sends passes unrequested replies on")
+def test_unexpected_reply_is_dropped(bus):
+    forger, target = RawPeer(str(bus.socket)), RawPeer(str(bus.socket))
+    for peer in (forger, target):
+        assert peer.authenticate().startswith("OK ")
+        peer.hello()
+    # A reply to a call the target never made, then a signal to know when to stop looking.
+    forger.send(forger.marshal(Message(message_type=MessageType.METHOD_RETURN,
+                                       destination=target.unique_name, reply_serial=4242,
+                                       signature="s", body=["unasked"])))
+    forger.send(forger.marshal(example_signal(1, destination=target.unique_name)))
+    received = []
+    while not received or received[-1].member != "Tick":
+        received.append(target.read_message())
+    assert [m for m in received if m.message_type == MessageType.METHOD_RETURN
+            and m.reply_serial == 4242] == []
+
+
+def test_call_to_a_name_nobody_owns(bus):
+    result = dbus_send(bus, "Anything", dest="org.example.Nobody", path="/x",
+                       interface="org.example.Any")
+    assert error_of(result) == ("org.freedesktop.DBus.Error.ServiceUnknown",
+                                "The name org.example.Nobody was not provided by any "
+                                ".service files")
