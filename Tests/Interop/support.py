@@ -23,6 +23,8 @@ BUS_START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 # Upper bound for any wait-for-condition in the suite; a healthy bus answers in ms.
 CONDITION_TIMEOUT = 10.0
+# How often a condition is checked again: far below a test's time, far above a busy loop.
+POLL_INTERVAL = 0.005
 
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -54,7 +56,7 @@ def wait_until(predicate, timeout=CONDITION_TIMEOUT, what="condition"):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.005)
+        time.sleep(POLL_INTERVAL)
 
 
 # Sessions the suite started (each started process leads one); at the end of the run no
