@@ -100,7 +100,8 @@ extension Broker {
         try expect(call, "su")
         let name = stringArgument(call, 0)
         // DBUS_START_REPLY_ALREADY_RUNNING
-        if name == Broker.driverName || registry.owner(of: name) != nil { return DriverAnswer(body: [.uint32(2)]) }
+        // The driver's own name is not "running" for dbus-daemon: it has no .service file.
+        if name != Broker.driverName && registry.owner(of: name) != nil { return DriverAnswer(body: [.uint32(2)]) }
         throw .serviceUnknown(name)
     }
 
