@@ -15,8 +15,9 @@ cd "$(dirname "$0")/.."
 # real XML for the code generator tests (0.8 MB, no daemon).
 debs=(dbus-daemon dbus-bin dbus-broker dbus-tests systemd libglib2.0-bin xdg-desktop-portal-dev
       python3-gi python3-dbus python3-venv util-linux)
-# PyPI packages, in a venv that also sees Debian's python3-gi and python3-dbus.
-pips=(dbus-fast python-dbusmock)
+# PyPI packages, in a venv that also sees Debian's python3-gi and python3-dbus; pytest runs
+# the interop suite (Tests/Interop).
+pips=(dbus-fast python-dbusmock pytest)
 venv=.venv
 
 installed=()

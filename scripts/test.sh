@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, builds, and runs every test.
 #
-# Safe to run again: installs are skipped when already present. Its last line is
-# `swift test`'s own closing line, which CI reads; nothing is printed after it.
+# Safe to run again: installs are skipped when already present. It runs the Swift tests,
+# then the interop suite (Tests/Interop: real clients against a real swiftbusd, built here
+# as .build/debug/swiftbusd). Its last line is pytest's own closing line ("N passed, M
+# xfailed in S s"), which CI reads; nothing is printed after it. Either suite failing fails
+# the run. SWIFTBUS_TEST_BUS=dbus-daemon or dbus-broker runs the interop suite against a
+# reference bus instead, to check the tests themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +16,6 @@ export PATH=$PWD/.venv/bin:$PATH
 scripts/check-bus-helpers.sh
 swift build --build-tests
 swift test --skip-build
+# -p no:cacheprovider: no .pytest_cache in the tree. An empty selection (exit 5) is a
+# failure here like any other.
+.venv/bin/python -m pytest Tests/Interop -q -p no:cacheprovider
