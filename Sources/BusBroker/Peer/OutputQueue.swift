@@ -47,7 +47,9 @@ struct OutputQueue: ~Copyable {
             marks.append(Mark(offset: bytes.count, first: descriptors.count, count: fds.count))
             descriptors.append(contentsOf: fds)
         }
-        bytes.append(contentsOf: message)
+        // Typed as bytes, the source takes Array's memcpy path; as a raw buffer it would be
+        // appended one element at a time, which is what made 1 MiB messages slow.
+        message.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) }
     }
 
     /// Writes as much as the socket takes. Returns true when everything was written;
