@@ -50,9 +50,9 @@ struct OutputQueue: ~Copyable {
             descriptors.append(contentsOf: fds)
         }
         // No reserveCapacity: it grows to exactly what is asked, so a queue that fills up
-        // message by message would reallocate on every append. Typed as bytes, the sources take Array's memcpy path.
-        message.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) }
-        if !body.isEmpty { body.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) } }
+        // message by message would reallocate on every append; append grows geometrically.
+        bytes.append(contentsOf: message)
+        if !body.isEmpty { bytes.append(contentsOf: body) }
     }
 
     /// Writes as much as the socket takes. Returns true when everything was written;

@@ -237,7 +237,6 @@ extension WireWriter {
     /// Appends bytes already marshalled in this writer's byte order, at an offset with the
     /// alignment they were marshalled at (the caller's responsibility).
     public mutating func appendRaw(_ raw: UnsafeRawBufferPointer) {
-        // Typed as bytes so Array copies with memcpy rather than element by element.
-        raw.withMemoryRebound(to: UInt8.self) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: raw)
     }
 }
