@@ -8,6 +8,9 @@ import DBusWire
 extension Broker {
     /// The bus driver's well-known name.
     static let driverName = "org.freedesktop.DBus"
+    /// Bodies from this size on are forwarded without a copy in `rewriteBuffer`; below it one
+    /// contiguous copy is cheaper than a second append.
+    static let separateBodyMinimum = 16 * 1024
 
     /// Routes one validated message from `sender`. The message is rewritten once (SENDER
     /// set, unknown header fields dropped) into `rewriteBuffer` and copied from there into
@@ -30,19 +33,33 @@ extension Broker {
             break
         }
         guard let senderID = sender.id else { return }
+        let destination = message.string(.destination)
+        let toDriver = destination.map { $0 == "org.freedesktop.DBus" as StaticString } ?? false
+        // A large body only one receiver sees skips `rewriteBuffer`: it is copied once, from
+        // the sender's input buffer into the receiver's queue. Copies for observers need the
+        // whole rewritten message in one place, so then it is rewritten whole.
+        let separateBody = destination != nil && !toDriver && message.body.count >= Broker.separateBodyMinimum
+            && eavesdropRuleCount == 0 && monitors.isEmpty
         let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
-            Result { () throws(WireError) in try message.rewrite(sender: name, into: &self.rewriteBuffer) }
+            Result { () throws(WireError) in
+                if separateBody {
+                    try message.rewriteHeader(sender: name, into: &self.rewriteBuffer)
+                } else {
+                    try message.rewrite(sender: name, into: &self.rewriteBuffer)
+                }
+            }
         }
         if case .failure(let error) = rewritten {
             disconnect(sender, reason: "message cannot be forwarded: \(error)")
             return
         }
-        if let destination = message.string(.destination) {
-            if destination == "org.freedesktop.DBus" as StaticString {
+        if let destination {
+            if toDriver {
                 observe(rewrittenFrom: senderID, destination: nil)
                 handleDriverCall(message, from: sender)
             } else {
-                routeUnicast(message, from: sender, senderID: senderID, destination: destination.bytes)
+                let body = separateBody ? message.body : UnsafeRawBufferPointer(start: nil, count: 0)
+                routeUnicast(message, from: sender, senderID: senderID, destination: destination.bytes, body: body)
             }
         } else {
             broadcast(from: senderID, fds: sender)
@@ -77,7 +94,10 @@ extension Broker {
 
     // MARK: - Unicast
 
-    private func routeUnicast(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID, destination: UnsafeRawBufferPointer) {
+    /// `body` is empty when `rewriteBuffer` holds the whole message, else the body that
+    /// follows the header there.
+    private func routeUnicast(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID, destination: UnsafeRawBufferPointer,
+                              body: UnsafeRawBufferPointer) {
         guard let receiverID = resolve(destination), let receiver = peers[receiverID], !receiver.isClosed else {
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 let name = String(decoding: destination, as: UTF8.self)
@@ -113,7 +133,7 @@ extension Broker {
         case .signal:
             break
         }
-        if !enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount) {
+        if !enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount, body: body) {
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.LimitsExceeded",
@@ -183,18 +203,20 @@ extension Broker {
 
     // MARK: - Queueing
 
-    private func enqueueRewritten(for receiver: Peer, fds sender: Peer, count: Int) -> Bool {
-        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, for: receiver, fds: sender, count: count) }
+    private func enqueueRewritten(for receiver: Peer, fds sender: Peer, count: Int, body: UnsafeRawBufferPointer) -> Bool {
+        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, body: body, for: receiver, fds: sender, count: count) }
     }
 
-    /// Appends a message to `receiver`'s queue with duplicates of `sender`'s first `count`
-    /// fds. A receiver whose queue would pass `max_outgoing_bytes` or `max_outgoing_unix_fds`
+    /// Appends a message (`bytes`, then `body` if any) to `receiver`'s queue with duplicates
+    /// of `sender`'s first `count` fds. A receiver whose queue would pass `max_outgoing_bytes` or `max_outgoing_unix_fds`
     /// is not reading: it is disconnected (after the current walk) and false returned.
     @discardableResult
-    func enqueue(_ bytes: UnsafeRawBufferPointer, for receiver: Peer, fds sender: Peer?, count: Int) -> Bool {
+    func enqueue(_ bytes: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer = .init(start: nil, count: 0),
+                 for receiver: Peer, fds sender: Peer?, count: Int) -> Bool {
         let queuedBytes = receiver.output.queuedBytes
-        if queuedBytes + bytes.count > limits.maxOutgoingBytes {
-            condemn(receiver, "its outgoing queue holds \(queuedBytes) bytes and a \(bytes.count)-byte message would pass max_outgoing_bytes=\(limits.maxOutgoingBytes)")
+        let length = bytes.count + body.count
+        if queuedBytes + length > limits.maxOutgoingBytes {
+            condemn(receiver, "its outgoing queue holds \(queuedBytes) bytes and a \(length)-byte message would pass max_outgoing_bytes=\(limits.maxOutgoingBytes)")
             return false
         }
         if count > 0 {
@@ -217,7 +239,7 @@ extension Broker {
                 duplicates.append(copy)
             }
         }
-        receiver.output.append(bytes, fds: duplicates)
+        receiver.output.append(bytes, body: body, fds: duplicates)
         scheduleFlush(receiver)
         return true
     }

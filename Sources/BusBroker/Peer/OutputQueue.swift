@@ -42,12 +42,17 @@ struct OutputQueue: ~Copyable {
     var isEmpty: Bool { sent == bytes.count }
 
     /// Appends one message and takes ownership of `fds` (already duplicated for this peer).
-    mutating func append(_ message: UnsafeRawBufferPointer, fds: [CInt] = []) {
+    /// The message is `message` followed by `body`: a large body comes straight from the
+    /// sender's input buffer, so it is copied once on its way through the broker.
+    mutating func append(_ message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer = .init(start: nil, count: 0), fds: [CInt] = []) {
         if !fds.isEmpty {
             marks.append(Mark(offset: bytes.count, first: descriptors.count, count: fds.count))
             descriptors.append(contentsOf: fds)
         }
+        // No reserveCapacity: it grows to exactly what is asked, so a queue that fills up
+        // message by message would reallocate on every append; append grows geometrically.
         bytes.append(contentsOf: message)
+        if !body.isEmpty { bytes.append(contentsOf: body) }
     }
 
     /// Writes as much as the socket takes. Returns true when everything was written;

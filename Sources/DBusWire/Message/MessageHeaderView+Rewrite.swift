@@ -8,6 +8,14 @@ extension MessageHeaderView {
     /// starts on an 8-byte boundary in both messages, and so does the body, so the copied
     /// bytes keep their alignment. A warm writer makes this allocation-free.
     public func rewrite(sender: UnsafeRawBufferPointer, into writer: inout WireWriter) throws(WireError) {
+        try rewriteHeader(sender: sender, into: &writer)
+        writer.appendRaw(body)
+    }
+
+    /// Like `rewrite`, but stops before the body: `writer` ends with the padded header, and
+    /// the header followed by this message's unchanged `body` is the rewritten message. A
+    /// forwarder uses it to copy a large body once, straight to where it is sent from.
+    public func rewriteHeader(sender: UnsafeRawBufferPointer, into writer: inout WireWriter) throws(WireError) {
         do throws(NameError) {
             try NameValidation.validate(sender, as: .busName)
         } catch {
@@ -31,8 +39,7 @@ extension MessageHeaderView {
         }
         try writer.endArray(fields)
         writer.pad(to: 8)
-        writer.appendRaw(body)
-        let total = writer.count
+        let total = writer.count + body.count
         if total > ProtocolLimits.maxMessageLength { throw WireError(.messageTooLong(total), at: 0) }
     }
 }
