@@ -45,6 +45,11 @@ final class ConnectionCore: Sendable {
         var disconnectWaiters: [CheckedContinuation<Void, Never>] = []
         var methodCallHandler: (@Sendable (ReceivedMessage) -> Void)?
         var unixFDsAgreed = false
+        /// The BecomeMonitor call in flight and the stream it will feed once the bus agrees.
+        var monitorRequest: MonitorRequest?
+        /// Set once BecomeMonitor succeeded: every incoming message goes here, and nothing
+        /// may be sent any more.
+        var monitor: MonitorStream.Continuation?
     }
 
     let state = Mutex(State())
@@ -65,6 +70,7 @@ final class ConnectionCore: Sendable {
     /// Marshals and queues under the lock, so serials go out in the order they were given.
     private static func enqueue(_ message: Message, fileDescriptors: [UnixFD], in state: inout State) throws -> UInt32 {
         if let reason = state.disconnectReason { throw ConnectionError.disconnected(reason) }
+        if state.monitor != nil { throw ConnectionError.monitoring(member: message.member) }
         if !fileDescriptors.isEmpty && !state.unixFDsAgreed {
             throw ConnectionError.invalidMessage(WireError(.tooManyUnixFDs(fileDescriptors.count), at: 0))
         }
@@ -81,13 +87,17 @@ final class ConnectionCore: Sendable {
 
     /// Sends a method call and waits for its reply, an error reply, the timeout, the
     /// caller's cancellation or the end of the connection, whichever comes first.
-    func call(_ message: Message, fileDescriptors: [UnixFD], timeout: Duration) async throws -> ReceivedMessage {
+    /// `whenQueued` runs under the lock that queues the call, before any reply can be read.
+    func call(
+        _ message: Message, fileDescriptors: [UnixFD], timeout: Duration,
+        whenQueued: (@Sendable (UInt32, inout State) -> Void)? = nil
+    ) async throws -> ReceivedMessage {
         let serialBox = SerialSlot()
         let reply = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ReceivedMessage, any Error>) in
                 do {
                     try registerAndSend(message, fileDescriptors: fileDescriptors, timeout: timeout,
-                                        continuation: continuation, serialBox: serialBox)
+                                        continuation: continuation, serialBox: serialBox, whenQueued: whenQueued)
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -101,7 +111,8 @@ final class ConnectionCore: Sendable {
 
     private func registerAndSend(
         _ message: Message, fileDescriptors: [UnixFD], timeout: Duration,
-        continuation: CheckedContinuation<ReceivedMessage, any Error>, serialBox: SerialSlot
+        continuation: CheckedContinuation<ReceivedMessage, any Error>, serialBox: SerialSlot,
+        whenQueued: (@Sendable (UInt32, inout State) -> Void)?
     ) throws {
         if Task.isCancelled { throw ConnectionError.cancelled }
         var message = message
@@ -112,6 +123,7 @@ final class ConnectionCore: Sendable {
             let serial = try Self.enqueue(message, fileDescriptors: fileDescriptors, in: &state)
             state.pending[serial] = PendingCall(continuation: continuation, timer: nil, destination: message.destination,
                                                 member: message.member ?? "", timeout: timeout)
+            whenQueued?(serial, &state)
             return serial
         }
         serialBox.value.withLock { $0 = serial }
@@ -141,11 +153,22 @@ final class ConnectionCore: Sendable {
     /// Routes one message that arrived. Returns the timer of a completed call so the loop
     /// can cancel it.
     func deliver(_ received: ReceivedMessage) -> TimerID? {
+        if let monitor = state.withLock({ $0.monitor }) {
+            monitor.yield(received)
+            return nil
+        }
         let message = received.message
         switch message.type {
         case .methodReturn, .error:
             guard let replySerial = message.replySerial else { return nil }
-            let pending = state.withLock { $0.pending.removeValue(forKey: replySerial) }
+            let (pending, ended) = state.withLock { state in
+                // Switching under the lock, before the next message is read, makes the very
+                // next message after the reply the stream's first.
+                let ended = message.type == .methodReturn && state.monitorRequest?.serial == replySerial
+                    ? Self.enterMonitorMode(&state) : MonitorSwitch()
+                return (state.pending.removeValue(forKey: replySerial), ended)
+            }
+            ended.finish()
             pending?.continuation.resume(returning: received)
             return pending?.timer
         case .signal:
@@ -259,7 +282,7 @@ final class ConnectionCore: Sendable {
     /// Marks the connection down and tells everyone waiting: pending calls fail with
     /// `.disconnected`, signal streams finish. Idempotent.
     func markDisconnected(_ reason: String) {
-        let (pending, subscribers, waiters) = state.withLock { state in
+        let (pending, subscribers, waiters, monitor) = state.withLock { state in
             if state.disconnectReason == nil { state.disconnectReason = reason }
             defer {
                 state.pending.removeAll()
@@ -267,13 +290,18 @@ final class ConnectionCore: Sendable {
                 state.outgoing.removeAll()
                 state.disconnectWaiters.removeAll()
                 state.methodCallHandler = nil
+                state.monitor = nil
+                state.monitorRequest = nil
             }
-            return (Array(state.pending.values), Array(state.subscribers.values), state.disconnectWaiters)
+            return (Array(state.pending.values), Array(state.subscribers.values), state.disconnectWaiters,
+                    state.monitor ?? state.monitorRequest?.continuation)
         }
         let error = ConnectionError.disconnected(reason)
         for call in pending { call.continuation.resume(throwing: error) }
         for subscriber in subscribers { subscriber.continuation.finish() }
         for waiter in waiters { waiter.resume() }
+        // Finished outside the lock: its termination handler asks to close, which locks.
+        monitor?.finish()
     }
 }
 

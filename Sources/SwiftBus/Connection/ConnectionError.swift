@@ -24,6 +24,10 @@ public enum ConnectionError: Error, Sendable, CustomStringConvertible {
     case invalidMessage(WireError)
     /// A reply's body does not have the types the caller declared.
     case unexpectedReply(member: String, DBusTypeError)
+    /// The connection became a monitor (`becomeMonitor`): it may not send, so the message
+    /// (the member named, if any) was not sent; calls still waiting when it switched fail
+    /// with this too. Use another connection to talk to the bus.
+    case monitoring(member: String?)
 
     public var description: String {
         switch self {
@@ -37,6 +41,8 @@ public enum ConnectionError: Error, Sendable, CustomStringConvertible {
         case .cancelled: "the call was cancelled"
         case .invalidMessage(let error): "message cannot be sent: \(error)"
         case .unexpectedReply(let member, let error): "reply to \(member) has unexpected types: \(error)"
+        case .monitoring(let member):
+            "\(member ?? "message") not sent: this connection is a bus monitor and may not send; use another connection"
         }
     }
 }
