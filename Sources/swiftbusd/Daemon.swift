@@ -36,10 +36,11 @@ struct Daemon {
                 announce(address: printed, pid: child)
                 _exit(0)
             case .child:
-                break
+                closeAnnouncementDescriptors()
             }
         } else {
             announce(address: printed, pid: getpid())
+            closeAnnouncementDescriptors()
         }
         let pidFile = options.writePIDFile ? config.pidFile : nil
         if let pidFile { writePIDFile(pidFile) }
@@ -80,6 +81,18 @@ struct Daemon {
         let printAddress = options.printAddress ?? (options.configSource == nil && options.printPID == nil ? .standardOutput : nil)
         if let printAddress { emit(address, to: printAddress) }
         if let printPID = options.printPID { emit(String(pid), to: printPID) }
+    }
+
+    /// dbus-daemon closes a `--print-address=FD` / `--print-pid=FD` descriptor once written,
+    /// and `dbus-run-session` reads it to end of file: keeping it open would hang that reader.
+    /// Standard output and error stay open, as dbus-daemon leaves them.
+    private func closeAnnouncementDescriptors() {
+        var closed: [CInt] = []
+        for case .descriptor(let descriptor)? in [options.printAddress, options.printPID] {
+            guard descriptor > 2, !closed.contains(descriptor) else { continue }
+            close(descriptor)
+            closed.append(descriptor)
+        }
     }
 
     private func forkDaemon() -> ProcessControl.ForkResult {

@@ -11,8 +11,18 @@ final class BrokerProcess: @unchecked Sendable {
     let directory: URL
     let logFile: URL
 
-    /// Limits written into the test config, by dbus-daemon's names.
-    init(limits: [String: Int] = [:], extraArguments: [String] = []) throws {
+    /// The session bus's policy: everything allowed.
+    static let openPolicy = """
+        <policy context="default">
+          <allow send_destination="*" eavesdrop="true"/>
+          <allow eavesdrop="true"/>
+          <allow own="*"/>
+        </policy>
+        """
+
+    /// Limits written into the test config, by dbus-daemon's names; `policy`: the
+    /// `<policy>` blocks.
+    init(limits: [String: Int] = [:], policy: String = BrokerProcess.openPolicy, extraArguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbusd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         socketPath = directory.appendingPathComponent("bus").path
@@ -23,11 +33,7 @@ final class BrokerProcess: @unchecked Sendable {
               <type>session</type>
               <listen>unix:path=\(socketPath)</listen>
               <auth>EXTERNAL</auth>
-              <policy context="default">
-                <allow send_destination="*" eavesdrop="true"/>
-                <allow eavesdrop="true"/>
-                <allow own="*"/>
-              </policy>
+            \(policy)
             \(limitLines)
             </busconfig>
             """

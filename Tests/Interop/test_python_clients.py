@@ -147,7 +147,6 @@ def test_python_dbusmock_starts_the_bus_as_dbus_daemon():
 
 
 @requires_daemon_command_line
-@swiftbusd_gap("keeps the --print-address descriptor open; dbus-run-session reads it to EOF")
 def test_dbus_run_session_with_the_bus_as_daemon():
     script = ('dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus '
               '/org/freedesktop/DBus org.freedesktop.DBus.GetConnectionUnixProcessID '

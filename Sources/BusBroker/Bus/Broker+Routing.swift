@@ -55,6 +55,10 @@ extension Broker {
         }
         if let destination {
             if toDriver {
+                guard allowsDriverCall(message, from: sender, senderID: senderID) else {
+                    processPendingDisconnects()
+                    return
+                }
                 observe(rewrittenFrom: senderID, destination: nil)
                 handleDriverCall(message, from: sender)
             } else {
@@ -113,6 +117,12 @@ extension Broker {
             }
             return
         }
+        let requestedReply = (message.type == .methodReturn || message.type == .error) && message.replySerial.map {
+            replies.callee(of: ReplyKey(caller: receiverID, serial: $0)) == senderID
+        } == true
+        guard allowsUnicast(message, from: sender, senderID: senderID, to: receiver, receiverID: receiverID,
+                            requestedReply: requestedReply)
+        else { return }
         switch message.type {
         case .methodCall:
             if !message.flags.contains(.noReplyExpected) {
@@ -159,6 +169,7 @@ extension Broker {
             matches.forEachRecipient(of: view, sender: senderID, destination: nil) { id in
                 guard let receiver = peers[id], !receiver.isClosed, receiver.state.isActive else { return }
                 if view.unixFDCount > 0 && !receiver.unixFDsNegotiated { return }
+                guard allowsCopy(view, from: senderID, to: receiver, receiverID: id, eavesdropping: false) else { return }
                 _ = enqueue(bytes, for: receiver, fds: sender, count: view.unixFDCount)
             }
             copyToMonitors(view, senderID: senderID, destination: nil)
@@ -177,6 +188,7 @@ extension Broker {
                     guard id != destination, let receiver = peers[id], !receiver.isClosed, receiver.state.isActive else { return }
                     // Eavesdropped copies never carry fds: they belong to the addressed receiver.
                     if view.unixFDCount > 0 { return }
+                    guard allowsCopy(view, from: senderID, to: receiver, receiverID: id, eavesdropping: true) else { return }
                     _ = enqueue(bytes, for: receiver, fds: nil, count: 0)
                 }
             }

@@ -24,6 +24,11 @@ public final class Broker {
     var replies: ReplyTracker
     var matches: MatchIndex
     var allocator = UniqueNameAllocator()
+    /// The compiled `<policy>` blocks of `config`.
+    var policy: PolicyEngine
+    /// The rules of each connection that some rule restricts, by connection; an
+    /// unrestricted connection has no entry, so an empty table means nothing is checked.
+    var restrictedPeers: [ObjectIdentifier: PeerPolicy] = [:]
     /// Peers that said Hello, by id.
     var peers: [PeerID: Peer] = [:]
     /// Every open connection, authenticated or not.
@@ -60,9 +65,11 @@ public final class Broker {
         self.registry = NameRegistry(maxNamesPerPeer: config.limits[.maxNamesPerConnection])
         self.matches = MatchIndex(maxMatchRulesPerPeer: config.limits[.maxMatchRulesPerConnection])
         self.replies = ReplyTracker(maxPendingRepliesPerPeer: config.limits[.maxRepliesPerConnection])
+        self.policy = PolicyEngine(config: config)
         var random = SystemRandomNumberGenerator()
         self.guid = DBusGUID(bytes: (random.next(), random.next()))
         self.machineID = Broker.readMachineID() ?? guid.hex
+        logPolicyWarnings()
     }
 
     // MARK: - Listeners and connections
@@ -118,6 +125,11 @@ public final class Broker {
     }
 
     func peerAuthenticated(_ peer: Peer) {
+        guard mayConnect(peer) else {
+            disconnect(peer, reason: "uid \(peer.identity.process.userID) is not allowed to connect by the policy")
+            return
+        }
+        assignPolicy(to: peer)
         logger.debug("\(peer.logName) authenticated\(peer.unixFDsNegotiated ? " with fd passing" : "")")
     }
 
@@ -136,6 +148,7 @@ public final class Broker {
         if let registration = peer.registration { try? loop.deregister(registration) }
         _ = Glibc.shutdown(peer.socket.descriptor.rawValue, CInt(SHUT_RDWR))
         connections[ObjectIdentifier(peer)] = nil
+        restrictedPeers[ObjectIdentifier(peer)] = nil
         guard let id = peer.id else { return }
         peers[id] = nil
         monitors[id] = nil
@@ -214,6 +227,7 @@ public final class Broker {
             for note in fresh.notes { logger.notice("config: \(note)") }
             config = fresh
             limits = RuntimeLimits(fresh.limits)
+            reloadPolicy()
             logger.info("configuration reloaded from \(fresh.files.first ?? "?")")
             return nil
         } catch {

@@ -60,6 +60,13 @@ extension Broker {
         guard NameValidation.isValid(name, as: .busName) else {
             throw .invalidArgs("Requested bus name \"\(name)\" is not valid")
         }
+        // dbus-daemon's order: reserved names, then the ownership policy, then the registry.
+        if let refusal = NameRegistry.reservationError(requesting: name, by: call.caller) {
+            throw DriverError(name: refusal.dbusErrorName, message: refusal.message)
+        }
+        if let denial = ownershipRefusal(of: name, by: call.caller) {
+            throw DriverError(name: Broker.accessDeniedError, message: denial)
+        }
         do throws(NameRegistryError) {
             let outcome = try registry.requestName(
                 name, by: call.caller, flags: RequestNameFlags(rawValue: uint32Argument(call, 1)))

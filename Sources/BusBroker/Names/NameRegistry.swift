@@ -147,6 +147,19 @@ public struct NameRegistry: Sendable {
         return held.entries.sorted { $0.value < $1.value }.map(\.key).filter { queues[$0]?.head == peer }
     }
 
+    /// Whether `peer` owns or waits in the queue for `name`, or has it as its unique name:
+    /// what `send_destination` and `receive_sender` policy rules ask. One hash lookup.
+    public func holdsOrQueues(_ name: String, peer: PeerID) -> Bool {
+        if name.utf8.first == UInt8(ascii: ":") { return queues[name]?.head == peer }
+        return holdings[peer]?.entries[name] != nil
+    }
+
+    /// Whether `peer` owns or queues for `prefix` or a name below it (`send_destination_prefix`).
+    public func holdsOrQueues(namesUnder prefix: String, peer: PeerID) -> Bool {
+        guard let held = holdings[peer] else { return false }
+        return held.entries.keys.contains { PolicyWords.isName($0, underPrefix: prefix) }
+    }
+
     /// How many names `peer` holds against `maxNamesPerPeer`.
     public func nameCount(of peer: PeerID) -> Int { holdings[peer]?.count ?? 0 }
 

@@ -1,0 +1,154 @@
+// Broker Policy
+//
+// Where the broker consults the busconfig policy: at authentication, on RequestName, and
+// for each message it routes to a peer.
+import BusPlatform
+import DBusWire
+import Glibc
+
+/// One peer's names as the policy asks about them: the broker and a `PeerID`, two words,
+/// so the checks' existential holds it inline and no check allocates.
+struct BrokerNameHolder: PolicyNameHolder {
+    unowned let broker: Broker
+    let peer: PeerID
+
+    func holdsOrQueues(_ name: String) -> Bool { broker.registry.holdsOrQueues(name, peer: peer) }
+
+    func holdsOrQueues(namesUnder prefix: String) -> Bool {
+        broker.registry.holdsOrQueues(namesUnder: prefix, peer: peer)
+    }
+}
+
+extension Broker {
+    /// The error name of every policy refusal.
+    static let accessDeniedError = "org.freedesktop.DBus.Error.AccessDenied"
+
+    // MARK: - Connections
+
+    /// Whether `peer`'s user may connect at all (dbus-daemon refuses it during SASL).
+    func mayConnect(_ peer: Peer) -> Bool {
+        policy.canConnect(uid: UInt32(peer.identity.process.userID))
+    }
+
+    /// Computes `peer`'s rules once. Only a peer some rule restricts is recorded, so on a
+    /// bus where nobody is restricted (the session bus) every check is one `isEmpty` test.
+    func assignPolicy(to peer: Peer) {
+        let rules = policy.policy(forUser: UInt32(peer.identity.process.userID), groups: peer.identity.groups)
+        let key = ObjectIdentifier(peer)
+        if rules.allowsEverySend && rules.allowsEveryReceive && rules.allowsEveryOwnership {
+            restrictedPeers[key] = nil
+        } else {
+            restrictedPeers[key] = rules
+        }
+    }
+
+    /// A reload recompiles the policy and gives every connection its new rules, as
+    /// dbus-daemon's `bus_connections_reload_policy` does.
+    func reloadPolicy() {
+        policy = PolicyEngine(config: config)
+        logPolicyWarnings()
+        restrictedPeers.removeAll(keepingCapacity: true)
+        for peer in connections.values where !peer.isClosed { assignPolicy(to: peer) }
+    }
+
+    func logPolicyWarnings() {
+        for warning in policy.warnings { logger.warning("config: \(warning)") }
+    }
+
+    // MARK: - Names
+
+    /// `RequestName`'s policy step: nil when `peer` may own `name`, else the refusal.
+    func ownershipRefusal(of name: String, by peer: PeerID) -> String? {
+        guard !restrictedPeers.isEmpty, let holder = peers[peer],
+              let rules = restrictedPeers[ObjectIdentifier(holder)], !rules.canOwn(name)
+        else { return nil }
+        return AccessDeniedText.ownershipDenied(connection: peer.uniqueName, name: name)
+    }
+
+    // MARK: - Messages
+
+    /// Whether `message` from `sender` may reach `receiver`, asking the sender's send rules
+    /// then the receiver's receive rules. A refused method call that wants a reply gets
+    /// AccessDenied with dbus-daemon's text; refused signals and replies vanish silently.
+    func allowsUnicast(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID,
+                       to receiver: Peer, receiverID: PeerID, requestedReply: Bool) -> Bool {
+        guard !restrictedPeers.isEmpty else { return true }
+        let sendRules = restrictedPeers[ObjectIdentifier(sender)]
+        let receiveRules = restrictedPeers[ObjectIdentifier(receiver)]
+        if sendRules == nil && receiveRules == nil { return true }
+        let facts = PolicyMessage(header: message)
+        var refusal: (AccessDeniedText.Complaint, Int)?
+        if let sendRules,
+           case .deny(let matched) = sendRules.checkSend(facts, requestedReply: requestedReply,
+                                                         to: BrokerNameHolder(broker: self, peer: receiverID)) {
+            refusal = (.rejectedSend, matched)
+        } else if let receiveRules,
+                  case .deny(let matched) = receiveRules.checkReceive(
+                    facts, requestedReply: requestedReply, from: BrokerNameHolder(broker: self, peer: senderID)) {
+            refusal = (.rejectedReceive, matched)
+        }
+        guard let (complaint, matched) = refusal else { return true }
+        if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
+            let text = AccessDeniedText.message(
+                complaint, matchedRules: matched, message: facts, requestedReply: requestedReply,
+                sender: accessDeniedParty(sender, id: senderID), receiver: accessDeniedParty(receiver, id: receiverID))
+            sendError(to: senderID, replySerial: message.serial, name: Broker.accessDeniedError, message: text)
+        }
+        return false
+    }
+
+    /// A message to the bus driver, judged by the sender's send rules alone.
+    func allowsDriverCall(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID) -> Bool {
+        guard !restrictedPeers.isEmpty, let rules = restrictedPeers[ObjectIdentifier(sender)] else { return true }
+        let facts = PolicyMessage(header: message)
+        guard case .deny(let matched) = rules.checkSendByDestination(facts, requestedReply: false) else { return true }
+        if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
+            let text = AccessDeniedText.message(
+                .rejectedSend, matchedRules: matched, message: facts, requestedReply: false,
+                sender: accessDeniedParty(sender, id: senderID), receiver: nil)
+            sendError(to: senderID, replySerial: message.serial, name: Broker.accessDeniedError, message: text)
+        }
+        return false
+    }
+
+    /// Whether a broadcast (or an eavesdropped copy) from `sender` may reach `receiver`.
+    /// Refusals are silent: nobody asked for this copy by name.
+    func allowsCopy(_ message: MessageHeaderView, from senderID: PeerID, to receiver: Peer, receiverID: PeerID,
+                    eavesdropping: Bool) -> Bool {
+        guard !restrictedPeers.isEmpty else { return true }
+        let sendRules = peers[senderID].flatMap { restrictedPeers[ObjectIdentifier($0)] }
+        let receiveRules = restrictedPeers[ObjectIdentifier(receiver)]
+        if sendRules == nil && receiveRules == nil { return true }
+        let facts = PolicyMessage(header: message)
+        if let sendRules,
+           !sendRules.checkSend(facts, requestedReply: false, to: BrokerNameHolder(broker: self, peer: receiverID)).isAllowed {
+            return false
+        }
+        guard let receiveRules else { return true }
+        let sender = BrokerNameHolder(broker: self, peer: senderID)
+        if eavesdropping { return receiveRules.isEavesdropAllowed(facts, from: sender) }
+        return receiveRules.checkReceive(facts, requestedReply: false, from: sender).isAllowed
+    }
+
+    /// The unique name and loginfo dbus-daemon quotes for one end of a refused message.
+    private func accessDeniedParty(_ peer: Peer, id: PeerID) -> AccessDeniedText.Peer {
+        let process = peer.identity.process
+        let pid = process.processID
+        return AccessDeniedText.Peer(
+            name: id.uniqueName,
+            logInfo: AccessDeniedText.logInfo(uid: UInt32(process.userID), pid: Int32(pid),
+                                              command: Broker.commandLine(of: Int32(pid)),
+                                              securityLabel: peer.identity.securityLabel))
+    }
+
+    /// The `comm` dbus-daemon quotes: /proc/PID/cmdline, read only when a refusal is worded.
+    static func commandLine(of pid: Int32) -> String {
+        let descriptor = open("/proc/\(pid)/cmdline", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return "" }
+        defer { _ = close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: AccessDeniedText.maxCommandBytes + 1)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return "" }
+        return AccessDeniedText.command(fromCmdline: buffer[0..<count])
+    }
+}
