@@ -8,10 +8,7 @@ extension Broker {
         do throws(MatchRuleError) {
             return try MatchRule(parsing: text)
         } catch {
-            if case .tooLong(let length, let limit) = error.reason {
-                throw DriverError(name: error.dbusErrorName, message: "Match rule text is \(length) bytes, maximum is \(limit)")
-            }
-            throw DriverError(name: error.dbusErrorName, message: error.description)
+            throw .matchRule(error)
         }
     }
 
