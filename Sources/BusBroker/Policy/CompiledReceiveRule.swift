@@ -10,11 +10,8 @@ import DBusWire
 /// A trivial value, like `CompiledSendRule`.
 struct CompiledReceiveRule: Sendable {
     let allow: Bool
-    let messageType: MessageType?
-    let path: PolicyString?
-    let interface: PolicyString?
-    let member: PolicyString?
-    let errorName: PolicyString?
+    /// Type, path, interface, member and error name.
+    let fields: CompiledMessageFields
     /// `receive_sender`: nil for any.
     let sender: PolicyString?
     let requestedReply: Bool
@@ -23,11 +20,8 @@ struct CompiledReceiveRule: Sendable {
 
     init(_ rule: ReceiveRule, allow: Bool, strings: inout PolicyStringTable) {
         self.allow = allow
-        messageType = rule.messageType.map(MessageType.init(policyType:))
-        path = rule.path.map { strings.intern($0) }
-        interface = rule.interface.map { strings.intern($0) }
-        member = rule.member.map { strings.intern($0) }
-        errorName = rule.error.map { strings.intern($0) }
+        fields = CompiledMessageFields(type: rule.messageType, path: rule.path, interface: rule.interface,
+                                       member: rule.member, error: rule.error, strings: &strings)
         sender = rule.sender.map { strings.intern($0) }
         requestedReply = rule.requestedReply
         eavesdrop = rule.eavesdrop
@@ -36,7 +30,7 @@ struct CompiledReceiveRule: Sendable {
 
     /// dbus-daemon's `bus_client_policy_optimize` test; see `CompiledSendRule`.
     var discardsEarlierRules: Bool {
-        messageType == nil && path == nil && interface == nil && member == nil && errorName == nil && sender == nil
+        fields.isEmpty && sender == nil
     }
 
     /// Matches every message delivered to its addressed recipient, replies requested or not.
@@ -54,17 +48,13 @@ struct CompiledReceiveRule: Sendable {
     @inline(__always)
     func matches(_ message: PolicyMessage, requestedReply replyWasRequested: Bool,
                  eavesdropping: Bool, sender holder: (any PolicyNameHolder)?, strings: PolicyStringView) -> Bool {
-        if let messageType, message.type != messageType { return false }
+        if !fields.match(message, allow: allow, strings: strings) { return false }
         if eavesdropping && allow && !eavesdrop { return false }
         if !eavesdropping && !allow && eavesdrop { return false }
         if message.isReply {
             if !replyWasRequested && allow && requestedReply && !eavesdrop { return false }
             if replyWasRequested && !allow && !requestedReply { return false }
         }
-        if !PolicyFieldMatch.optionalField(path, message.path, strings) { return false }
-        if !PolicyFieldMatch.interface(interface, message.interface, allow: allow, strings) { return false }
-        if !PolicyFieldMatch.optionalField(member, message.member, strings) { return false }
-        if !PolicyFieldMatch.optionalField(errorName, message.errorName, strings) { return false }
         if let sender {
             if let holder {
                 if !holder.holdsOrQueues(strings.names[sender.index]) { return false }

@@ -13,11 +13,8 @@ import DBusWire
 /// A trivial value (no references), so scanning a list of them never retains anything.
 struct CompiledSendRule: Sendable {
     let allow: Bool
-    let messageType: MessageType?
-    let path: PolicyString?
-    let interface: PolicyString?
-    let member: PolicyString?
-    let errorName: PolicyString?
+    /// Type, path, interface, member and error name.
+    let fields: CompiledMessageFields
     let destination: CompiledNameMatch
     let requestedReply: Bool
     let broadcast: Bool?
@@ -27,11 +24,8 @@ struct CompiledSendRule: Sendable {
 
     init(_ rule: SendRule, allow: Bool, strings: inout PolicyStringTable) {
         self.allow = allow
-        messageType = rule.messageType.map(MessageType.init(policyType:))
-        path = rule.path.map { strings.intern($0) }
-        interface = rule.interface.map { strings.intern($0) }
-        member = rule.member.map { strings.intern($0) }
-        errorName = rule.error.map { strings.intern($0) }
+        fields = CompiledMessageFields(type: rule.messageType, path: rule.path, interface: rule.interface,
+                                       member: rule.member, error: rule.error, strings: &strings)
         destination = CompiledNameMatch(rule.destination, strings: &strings)
         requestedReply = rule.requestedReply
         broadcast = rule.broadcast
@@ -47,8 +41,7 @@ struct CompiledSendRule: Sendable {
     /// matches only broadcasts (observed on dbus-daemon 1.14.10); we do the same so that
     /// decisions and matched-rule counts agree.
     var discardsEarlierRules: Bool {
-        messageType == nil && path == nil && interface == nil && member == nil && errorName == nil
-            && destination.isAny
+        fields.isEmpty && destination.isAny
     }
 
     /// Matches every message, replies requested or not: an allow rule like this with no
@@ -62,17 +55,13 @@ struct CompiledSendRule: Sendable {
     @inline(__always)
     func matches(_ message: PolicyMessage, requestedReply replyWasRequested: Bool,
                  receiver: (any PolicyNameHolder)?, strings: PolicyStringView) -> Bool {
-        if let messageType, message.type != messageType { return false }
+        if !fields.match(message, allow: allow, strings: strings) { return false }
         if message.isReply {
             // An allow rule covers only requested replies unless it says otherwise or allows
             // eavesdropping; a deny rule covers only unrequested ones unless it says otherwise.
             if !replyWasRequested && allow && requestedReply && !eavesdrop { return false }
             if replyWasRequested && !allow && !requestedReply { return false }
         }
-        if !PolicyFieldMatch.optionalField(path, message.path, strings) { return false }
-        if !PolicyFieldMatch.interface(interface, message.interface, allow: allow, strings) { return false }
-        if !PolicyFieldMatch.optionalField(member, message.member, strings) { return false }
-        if !PolicyFieldMatch.optionalField(errorName, message.errorName, strings) { return false }
         if let broadcast, broadcast != message.isBroadcast { return false }
         if !destination.matches(receiver: receiver, addressedTo: message.destination, strings) { return false }
         if let fds, !fds.contains(message.unixFDCount) { return false }
