@@ -176,6 +176,70 @@ public final class KDBusChannel: @unchecked Sendable {
         try result.get()
     }
 
+    /// Sends a message given as parts (§8): its `.bytes` parts go into the arena behind a
+    /// parts list, its `.memfd` parts as descriptors after `fds`. Use it for bodies of at
+    /// least `agreement.memfdThreshold` bytes, or larger than the arena.
+    public func send(
+        parts: [KDBusOutgoingPart], fds: [CInt] = [], priority: Int32 = 0,
+        timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds
+    ) throws(KDBusChannelError) {
+        var memfds: [CInt] = []
+        for part in parts { if case .memfd(let fd, _) = part { memfds.append(fd) } }
+        guard !memfds.isEmpty else {
+            var joined: [UInt8] = []
+            for part in parts { if case .bytes(let bytes) = part { joined += bytes } }
+            return try send(joined, fds: fds, priority: priority, timeoutMilliseconds: timeoutMilliseconds)
+        }
+        let itemSize = KDBusSliceWriter.itemSize(payloadLength: 16)
+        let itemsEnd = KDBusSliceHeader.size + parts.count * itemSize
+        let inlineLength = parts.reduce(0) { sum, part in
+            if case .bytes(let bytes) = part { return sum + bytes.count }
+            return sum
+        }
+        let listLength = itemsEnd + inlineLength
+        guard listLength <= largestMessage else { throw .messageTooLarge(length: listLength, arenaDataSize: largestMessage) }
+        let slice = try reserve(listLength, timeoutMilliseconds: timeoutMilliseconds) { target in
+            Self.writePartsList(parts, into: target, itemsEnd: itemsEnd)
+        }
+        var list = DescriptorList(reservingCapacity: fds.count + memfds.count)
+        for fd in fds + memfds {
+            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+            guard copy >= 0 else { throw .system("duplicating fd \(fd)", .current) }
+            list.append(FileDescriptor(owning: copy))
+        }
+        var bytes = freeRecordBytes()
+        bytes += KDBusRecord.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
+                                        fdCount: UInt16(fds.count), memfdCount: UInt16(memfds.count))).bytes
+        try sendRecords(bytes, descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The parts list: slice header (sequence 0), one payload item per part, inline bytes.
+    private static func writePartsList(_ parts: [KDBusOutgoingPart], into target: UnsafeMutableRawBufferPointer, itemsEnd: Int) {
+        var writer = KDBusSliceWriter(buffer: target)
+        var data = itemsEnd
+        var memfdIndex: UInt32 = 0
+        for part in parts {
+            switch part {
+            case .bytes(let bytes):
+                let start = data
+                _ = writer.append(.payloadInline, payloadLength: 16) { payload in
+                    payload.kdbusStore(UInt64(start), at: 0)
+                    payload.kdbusStore(UInt64(bytes.count), at: 8)
+                }
+                bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: target[start..<start + bytes.count]).copyMemory(from: $0) }
+                data += bytes.count
+            case .memfd(_, let length):
+                let index = memfdIndex
+                _ = writer.append(.payloadMemfd, payloadLength: 16) { payload in
+                    payload.kdbusStore(UInt64(length), at: 0)
+                    payload.kdbusStore(index, at: 8)
+                }
+                memfdIndex += 1
+            }
+        }
+        writer.finish(sequence: 0)
+    }
+
     /// Space in the arena, filled by `fill`; waits for the broker's *consumed* when full.
     func reserve(
         _ length: Int, timeoutMilliseconds: Int32, _ fill: (UnsafeMutableRawBufferPointer) -> Void
