@@ -26,26 +26,115 @@ struct BrokerUnitTests {
         #expect(parsed?.rawValue == expected)
     }
 
-    @Test("the input buffer keeps unread bytes across compaction and growth")
+    @Test("the input buffer reads into the shared buffer when empty and keeps only a partial message of its own")
     func inputBuffer() {
-        var buffer = InputBuffer(capacity: 8)
-        let first = buffer.freeSpace()
+        let shared = SharedReadBuffer(capacity: 16)
+        var buffer = InputBuffer()
+        let first = buffer.freeSpace(sharing: shared)
+        #expect(first.baseAddress == shared.storage)
+        #expect(first.count == 16)
         for index in 0..<8 { first[index] = UInt8(index) }
         buffer.didRead(8)
         buffer.consume(5)
         #expect(Array(buffer.unread) == [5, 6, 7])
-        buffer.reserve(messageLength: 20)
-        let capacity = buffer.capacity
-        #expect(capacity == 20)
+        buffer.reserve(messageLength: 2000)
+        buffer.settle()
+        // The partial message moved out of the shared buffer into storage sized for it.
+        shared.storage.storeBytes(of: 0xFF, toByteOffset: 5, as: UInt8.self)
         #expect(Array(buffer.unread) == [5, 6, 7])
-        let space = buffer.freeSpace()
-        #expect(space.count == 17)
+        let kept = buffer.ownCapacity
+        #expect(kept == 2000)
+        let space = buffer.freeSpace(sharing: shared)
+        #expect(space.baseAddress != shared.storage)
+        #expect(space.count == 1997)
         space[0] = 8
         buffer.didRead(1)
         #expect(Array(buffer.unread) == [5, 6, 7, 8])
         buffer.consume(4)
-        let empty = buffer.isEmpty
+        buffer.settle()
+        let drained = buffer.isEmpty
+        #expect(drained)
+        // Empty again: the next read goes to the shared buffer; small own storage is kept.
+        let nextRead = buffer.freeSpace(sharing: shared).baseAddress
+        #expect(nextRead == shared.storage)
+        buffer.settle()
+        let keptAfterwards = buffer.ownCapacity
+        #expect(keptAfterwards == 2000)
+    }
+
+    @Test("the input buffer frees large storage once empty and hands over storage holding one whole message")
+    func inputBufferLargeMessages() {
+        let shared = SharedReadBuffer(capacity: 16)
+        var buffer = InputBuffer()
+        let first = buffer.freeSpace(sharing: shared)
+        first.initializeMemory(as: UInt8.self, repeating: 7)
+        buffer.didRead(16)
+        let big = BrokerLimits.keptInputCapacity + 1
+        buffer.reserve(messageLength: big)
+        buffer.settle()
+        let rest = buffer.freeSpace(sharing: shared)
+        #expect(rest.count == big - 16)
+        rest.initializeMemory(as: UInt8.self, repeating: 9)
+        buffer.didRead(rest.count)
+        let message = buffer.unread
+        // Not the whole message: no hand-over.
+        let partial = buffer.takeStorage(holding: UnsafeRawBufferPointer(rebasing: message[0..<100]))
+        #expect(partial == nil)
+        let taken = buffer.takeStorage(holding: message)
+        #expect(taken != nil)
+        let emptied = buffer.isEmpty
+        #expect(emptied)
+        buffer.consume(big)  // void after the hand-over
+        let stillEmpty = buffer.isEmpty
+        #expect(stillEmpty)
+        let capacityAfterHandOver = buffer.ownCapacity
+        #expect(capacityAfterHandOver == 0)
+        if let taken {
+            #expect(taken.load(fromByteOffset: 0, as: UInt8.self) == 7)
+            #expect(taken.load(fromByteOffset: big - 1, as: UInt8.self) == 9)
+            taken.deallocate()
+        }
+        // A large buffer drained by consuming is freed at the next read.
+        let again = buffer.freeSpace(sharing: shared)
+        again.initializeMemory(as: UInt8.self, repeating: 1)
+        buffer.didRead(16)
+        buffer.reserve(messageLength: big)
+        buffer.settle()
+        let tail = buffer.freeSpace(sharing: shared)
+        buffer.didRead(tail.count)
+        buffer.consume(big)
+        let drainedCapacity = buffer.ownCapacity
+        #expect(drainedCapacity == big)
+        let readAfterBurst = buffer.freeSpace(sharing: shared).baseAddress
+        #expect(readAfterBurst == shared.storage)
+        buffer.settle()
+        let capacityAfterBurst = buffer.ownCapacity
+        #expect(capacityAfterBurst == 0)
+    }
+
+    @Test("the output queue sends a spliced body in place, in order, and frees it")
+    func outputQueueSplice() throws {
+        let pair = try UnixSocket.pair()
+        var queue = OutputQueue()
+        let body = UnsafeMutableRawPointer.allocate(byteCount: 10, alignment: 8)
+        for index in 0..<10 { body.storeBytes(of: UInt8(ascii: "a") + UInt8(index), toByteOffset: index, as: UInt8.self) }
+        Array("head".utf8).withUnsafeBytes { queue.append($0, splicing: body, body: 4..<10) }
+        Array("next".utf8).withUnsafeBytes { queue.append($0) }
+        let queued = queue.queuedBytes
+        #expect(queued == 14)
+        let drained = try queue.flush(to: pair.first)
+        #expect(drained)
+        let empty = queue.isEmpty
         #expect(empty)
+        var list = DescriptorList()
+        var control = ControlBuffer()
+        var bytes = [UInt8](repeating: 0, count: 64)
+        var received: [UInt8] = []
+        while received.count < 14 {
+            let result = try bytes.withUnsafeMutableBytes { try pair.second.receive(into: $0, descriptors: &list, control: &control) }
+            received += bytes[0..<result.byteCount]
+        }
+        #expect(String(decoding: received, as: UTF8.self) == "headefghijnext")
     }
 
     @Test("the output queue writes in order and sends each message's fds with it")

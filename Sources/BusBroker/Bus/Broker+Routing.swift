@@ -143,7 +143,7 @@ extension Broker {
         case .signal:
             break
         }
-        if !enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount, body: body) {
+        if !enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount, body: body, of: message.buffer) {
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.LimitsExceeded",
@@ -215,16 +215,22 @@ extension Broker {
 
     // MARK: - Queueing
 
-    private func enqueueRewritten(for receiver: Peer, fds sender: Peer, count: Int, body: UnsafeRawBufferPointer) -> Bool {
-        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, body: body, for: receiver, fds: sender, count: count) }
+    private func enqueueRewritten(for receiver: Peer, fds sender: Peer, count: Int, body: UnsafeRawBufferPointer,
+                                  of message: UnsafeRawBufferPointer) -> Bool {
+        rewriteBuffer.bytes.withUnsafeBytes { bytes in
+            enqueue(bytes, body: body, for: receiver, fds: sender, count: count, bodyOf: message)
+        }
     }
 
     /// Appends a message (`bytes`, then `body` if any) to `receiver`'s queue with duplicates
     /// of `sender`'s first `count` fds. A receiver whose queue would pass `max_outgoing_bytes` or `max_outgoing_unix_fds`
     /// is not reading: it is disconnected (after the current walk) and false returned.
+    /// With `message` (the sender's original, of which `body` is the tail) the body is not
+    /// copied when the sender's input buffer holds that message alone: the buffer itself
+    /// is handed to the receiver's queue (`InputBuffer.takeStorage`).
     @discardableResult
     func enqueue(_ bytes: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer = .init(start: nil, count: 0),
-                 for receiver: Peer, fds sender: Peer?, count: Int) -> Bool {
+                 for receiver: Peer, fds sender: Peer?, count: Int, bodyOf message: UnsafeRawBufferPointer? = nil) -> Bool {
         let queuedBytes = receiver.output.queuedBytes
         let length = bytes.count + body.count
         if queuedBytes + length > limits.maxOutgoingBytes {
@@ -251,7 +257,13 @@ extension Broker {
                 duplicates.append(copy)
             }
         }
-        receiver.output.append(bytes, body: body, fds: duplicates)
+        if !body.isEmpty, let message, let sender, let base = message.baseAddress,
+           let storage = sender.input.takeStorage(holding: message) {
+            let offset = body.baseAddress! - base
+            receiver.output.append(bytes, splicing: storage, body: offset..<(offset + body.count), fds: duplicates)
+        } else {
+            receiver.output.append(bytes, body: body, fds: duplicates)
+        }
         scheduleFlush(receiver)
         return true
     }
