@@ -2,6 +2,7 @@
 // parsing, the input buffer and the output queue over a real socket pair).
 @testable import BusBroker
 import BusPlatform
+import DBusWire
 import Glibc
 import Testing
 
@@ -112,29 +113,40 @@ struct BrokerUnitTests {
         #expect(capacityAfterBurst == 0)
     }
 
-    @Test("the output queue sends a spliced body in place, in order, and frees it")
-    func outputQueueSplice() throws {
+    @Test("the output queue writes forwarded messages rewritten, with a handed-over body sent in place", arguments: [false, true])
+    func outputQueueForwarded(handOver: Bool) throws {
         let pair = try UnixSocket.pair()
         var queue = OutputQueue()
-        let body = UnsafeMutableRawPointer.allocate(byteCount: 10, alignment: 8)
-        for index in 0..<10 { body.storeBytes(of: UInt8(ascii: "a") + UInt8(index), toByteOffset: index, as: UInt8.self) }
-        Array("head".utf8).withUnsafeBytes { queue.append($0, splicing: body, body: 4..<10) }
-        Array("next".utf8).withUnsafeBytes { queue.append($0) }
+        let payload = (0..<40_000).map { UInt8(truncatingIfNeeded: $0) }
+        let call = Message(type: .methodCall, serial: 7, path: "/p", interface: "a.b", member: "Put",
+                           destination: ":1.9", sender: ":1.666", body: [.bytes(payload)])
+        let encoded = try call.encoded()
+        // The message in storage of its own, as InputBuffer.takeStorage hands it over.
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: encoded.count, alignment: 8)
+        encoded.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let view = try MessageHeaderView(validating: UnsafeRawBufferPointer(start: storage, count: encoded.count))
+        let name = Array(":1.42".utf8)
+        let headerLength = name.withUnsafeBytes { view.rewrittenHeaderLength(senderLength: $0.count) }
+        name.withUnsafeBytes {
+            queue.appendForwarded(view, sender: $0, headerLength: headerLength, bodyIn: handOver ? storage : nil, fds: [])
+        }
+        if !handOver { storage.deallocate() }
+        Array("tail".utf8).withUnsafeBytes { queue.append($0) }
         let queued = queue.queuedBytes
-        #expect(queued == 14)
-        let drained = try queue.flush(to: pair.first)
-        #expect(drained)
-        let empty = queue.isEmpty
-        #expect(empty)
+        #expect(queued == headerLength + payload.count + 4 + 4)
+        var received: [UInt8] = []
         var list = DescriptorList()
         var control = ControlBuffer()
-        var bytes = [UInt8](repeating: 0, count: 64)
-        var received: [UInt8] = []
-        while received.count < 14 {
-            let result = try bytes.withUnsafeMutableBytes { try pair.second.receive(into: $0, descriptors: &list, control: &control) }
-            received += bytes[0..<result.byteCount]
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while !queue.isEmpty || received.count < queued {
+            _ = try queue.flush(to: pair.first)
+            let result = try chunk.withUnsafeMutableBytes { try pair.second.receive(into: $0, descriptors: &list, control: &control) }
+            received += chunk[0..<result.byteCount]
         }
-        #expect(String(decoding: received, as: UTF8.self) == "headefghijnext")
+        var expected = call
+        expected.sender = ":1.42"
+        #expect(try Message(decoding: Array(received.dropLast(4))) == expected)
+        #expect(Array(received.suffix(4)) == Array("tail".utf8))
     }
 
     @Test("the output queue writes in order and sends each message's fds with it")

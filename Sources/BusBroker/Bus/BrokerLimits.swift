@@ -13,6 +13,8 @@ enum BrokerLimits {
     /// Own input storage up to this size is kept for the next partial message; larger
     /// storage is freed once empty, so a burst of big messages does not pin memory.
     static let keptInputCapacity = 16 * 1024
+    /// The first buffer an output queue allocates; it doubles from there.
+    static let minimumOutputCapacity = 512
     /// A drained output queue keeps its buffer up to this size for the next messages;
     /// a larger one (left by a burst) is freed.
     static let keptOutputCapacity = 64 * 1024

@@ -3,6 +3,7 @@
 // One peer's outgoing bytes and the fds that travel with them, appended in place or
 // spliced in by reference, and written out as the socket accepts them.
 import BusPlatform
+import DBusWire
 import Glibc
 
 /// Bytes waiting to be written to one peer, with descriptors attached at message starts.
@@ -32,7 +33,7 @@ struct OutputQueue: ~Copyable {
         var range: Range<Int>
     }
 
-    private var bytes: [UInt8] = []
+    private var bytes = QueueBytes()
     private var sent = 0
     private var splices: [Splice] = []
     private var spliceHead = 0
@@ -65,19 +66,28 @@ struct OutputQueue: ~Copyable {
     /// sender's input buffer, so it is copied once on its way through the broker.
     mutating func append(_ message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer = .init(start: nil, count: 0), fds: [CInt] = []) {
         mark(fds)
-        // No reserveCapacity: it grows to exactly what is asked, so a queue that fills up
-        // message by message would reallocate on every append; append grows geometrically.
-        bytes.append(contentsOf: message)
-        if !body.isEmpty { bytes.append(contentsOf: body) }
+        bytes.append(message)
+        if !body.isEmpty { bytes.append(body) }
     }
 
-    /// Appends a message whose body is `buffer[body]`, taking ownership of `buffer` (from
-    /// `InputBuffer.takeStorage`): the body is sent from there, never copied.
-    mutating func append(_ header: UnsafeRawBufferPointer, splicing buffer: UnsafeMutableRawPointer, body: Range<Int>, fds: [CInt] = []) {
+    /// Appends `message` as the broker forwards it (SENDER set to `sender`, unknown header
+    /// fields dropped), written once, straight into the queue; `headerLength` is its
+    /// `rewrittenHeaderLength`, already checked against the protocol's limit. With
+    /// `storage` (the sender's input buffer holding this message, from
+    /// `InputBuffer.takeStorage`) the body is sent from there instead of copied.
+    mutating func appendForwarded(_ message: MessageHeaderView, sender: UnsafeRawBufferPointer, headerLength: Int,
+                                  bodyIn storage: UnsafeMutableRawPointer?, fds: [CInt]) {
         mark(fds)
-        bytes.append(contentsOf: header)
-        splices.append(Splice(position: bytes.count, base: buffer, range: body))
-        splicedBytes += body.count
+        let body = message.body
+        let inline = storage == nil ? body.count : 0
+        let destination = bytes.appendUninitialized(headerLength + inline)
+        let written = message.writeRewrittenHeader(sender: sender, to: destination)
+        precondition(written == headerLength, "rewrittenHeaderLength and writeRewrittenHeader disagree")
+        if inline > 0 { (destination + headerLength).copyMemory(from: body.baseAddress!, byteCount: inline) }
+        if let storage {
+            splices.append(Splice(position: bytes.count, base: storage, range: message.bodyOffset..<(message.bodyOffset + body.count)))
+            splicedBytes += body.count
+        }
     }
 
     private mutating func mark(_ fds: [CInt]) {
@@ -107,7 +117,7 @@ struct OutputQueue: ~Copyable {
     /// Empties the drained queue, keeping a small buffer's capacity for the next messages
     /// and freeing a large one, so a burst does not pin memory for the connection's life.
     private mutating func reset() {
-        bytes.removeAll(keepingCapacity: bytes.capacity <= BrokerLimits.keptOutputCapacity)
+        bytes.removeAll()
         sent = 0
         splices.removeAll(keepingCapacity: true)
         spliceHead = 0
@@ -127,10 +137,7 @@ struct OutputQueue: ~Copyable {
         let hasMark = markHead < marks.count
         let nextMark = hasMark ? min(marks[markHead].offset, limit) : limit
         if nextMark > sent {
-            let start = sent
-            let written = try bytes.withUnsafeBytes { raw in
-                Result { () throws(Errno) in try socket.send(UnsafeRawBufferPointer(rebasing: raw[start..<nextMark])) }
-            }.get()
+            let written = try socket.send(bytes[sent..<nextMark])
             sent += written
             return sent == nextMark
         }
@@ -140,12 +147,7 @@ struct OutputQueue: ~Copyable {
             sendList.append(FileDescriptor(owning: descriptors[index]))
         }
         do {
-            let start = sent
-            let written = try bytes.withUnsafeBytes { raw in
-                Result { () throws(Errno) in
-                    try socket.send(UnsafeRawBufferPointer(rebasing: raw[start..<end]), descriptors: sendList)
-                }
-            }.get()
+            let written = try socket.send(bytes[sent..<end], descriptors: sendList)
             sendList.removeAll()  // the receiver has its own copies now
             markHead += 1
             sent += written
@@ -170,5 +172,56 @@ struct OutputQueue: ~Copyable {
         spliceHead += 1
         spliceSent = 0
         return true
+    }
+}
+
+/// The queue's own bytes: raw growable storage, so a forwarded message is written into it
+/// in place (`appendUninitialized`) and appends are plain `memcpy`s. Grows by doubling;
+/// `removeAll` keeps up to `BrokerLimits.keptOutputCapacity` and frees anything larger.
+///
+/// Invariants: `storage` is nil or owned with `capacity` bytes, freed once (deinit or
+/// `removeAll`); `0..<count` is written.
+private struct QueueBytes: ~Copyable {
+    private var storage: UnsafeMutableRawPointer?
+    private(set) var count = 0
+    private(set) var capacity = 0
+
+    init() {}
+
+    deinit { storage?.deallocate() }
+
+    mutating func append(_ source: UnsafeRawBufferPointer) {
+        guard let from = source.baseAddress, source.count > 0 else { return }
+        appendUninitialized(source.count).copyMemory(from: from, byteCount: source.count)
+    }
+
+    /// Extends the bytes by `length` and returns where those bytes go; the caller writes them.
+    mutating func appendUninitialized(_ length: Int) -> UnsafeMutableRawPointer {
+        if count + length > capacity { grow(toAtLeast: count + length) }
+        defer { count += length }
+        return storage! + count
+    }
+
+    subscript(range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage.map { UnsafeRawPointer($0) + range.lowerBound }, count: range.count)
+    }
+
+    mutating func removeAll() {
+        count = 0
+        guard capacity > BrokerLimits.keptOutputCapacity else { return }
+        storage?.deallocate()
+        storage = nil
+        capacity = 0
+    }
+
+    private mutating func grow(toAtLeast needed: Int) {
+        let size = max(needed, capacity * 2, BrokerLimits.minimumOutputCapacity)
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        if let storage {
+            grown.copyMemory(from: storage, byteCount: count)
+            storage.deallocate()
+        }
+        storage = grown
+        capacity = size
     }
 }
