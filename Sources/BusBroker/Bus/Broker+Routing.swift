@@ -11,6 +11,9 @@ extension Broker {
     /// A forwarded body from this size on is handed over with its sender's input buffer,
     /// when that buffer holds the message alone, instead of copied (`enqueueForwarded`).
     static let handOverMinimum = 16 * 1024
+    /// The most a SENDER field adds to a header: code, signature, length, a name of up to
+    /// 255 bytes, its NUL, and padding to 8.
+    static let senderFieldMaximum = 8 + 255 + 1 + 7
 
     /// Routes one validated message from `sender`. A unicast that no eavesdropper or
     /// monitor sees is rewritten (SENDER set, unknown header fields dropped) straight into
@@ -39,13 +42,14 @@ extension Broker {
         let toDriver = destination.map { $0 == "org.freedesktop.DBus" as StaticString } ?? false
         // Copies for observers and broadcasts need the whole rewritten message in one place.
         let direct = destination != nil && !toDriver && eavesdropRuleCount == 0 && monitors.isEmpty
-        if direct {
+        // Rewriting adds at most a SENDER field; only a message near the limit needs the exact sum.
+        if direct && message.buffer.count + Broker.senderFieldMaximum > ProtocolLimits.maxMessageLength {
             let length = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count) + message.body.count
             if length > ProtocolLimits.maxMessageLength {
                 disconnect(sender, reason: "message cannot be forwarded: \(WireError(.messageTooLong(length), at: 0))")
                 return
             }
-        } else {
+        } else if !direct {
             let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
                 Result { () throws(WireError) in try message.rewrite(sender: name, into: &self.rewriteBuffer) }
             }

@@ -61,6 +61,8 @@ public final class Broker {
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
     public var configurationReloader: (() throws(ConfigError) -> BusConfig)?
     let machineID: String
+    /// What timers hold instead of the broker (see `BrokerTimerTarget`).
+    private(set) lazy var timerTarget = BrokerTimerTarget(self)
 
     public init(config: BusConfig, loop: EventLoop, logger: Logger) {
         self.config = config
@@ -76,6 +78,8 @@ public final class Broker {
         self.machineID = Broker.readMachineID() ?? guid.hex
         logPolicyWarnings()
     }
+
+    deinit { timerTarget.isLive = false }
 
     // MARK: - Listeners and connections
 
@@ -123,12 +127,13 @@ public final class Broker {
     /// A connection that has not said Hello within `auth_timeout` is dropped, so half-open
     /// connections cannot pile up. The timer finds the peer again by its key and connection
     /// number instead of holding it weakly: a weak reference gives the object a side table,
-    /// and every retain and release of a peer with one takes the runtime's slow path.
+    /// and every retain and release of a peer with one takes the runtime's slow path (the
+    /// broker itself is reached through `timerTarget` for the same reason).
     private func armAuthenticationTimeout(for peer: Peer) {
         let key = ObjectIdentifier(peer)
         let number = peer.connectionNumber
-        loop.addTimer(after: .milliseconds(limits.authTimeout)) { [weak self] _ in
-            guard let self, let peer = self.connections[key], peer.connectionNumber == number,
+        loop.addTimer(after: .milliseconds(limits.authTimeout)) { [target = timerTarget] _ in
+            guard let self = target.liveBroker, let peer = self.connections[key], peer.connectionNumber == number,
                   !peer.isClosed, peer.id == nil else { return }
             self.disconnect(peer, reason: "did not authenticate and say Hello within auth_timeout=\(self.limits.authTimeout) ms")
         }
