@@ -159,6 +159,17 @@ def rss_kib(pid):
     return 0
 
 
+def private_kib(pid):
+    """Anonymous memory of the process (smaps_rollup): what it costs on its own. VmRSS also
+    counts the pages of shared libraries it has touched (the Swift runtime, libc), which
+    every process using them shares."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1])
+    return 0
+
+
 class Bus:
     """One running bus: its address, the broker process (for RSS and pinning) and its group."""
 
@@ -413,13 +424,17 @@ class Runner:
 
     def case_idle_rss(self, bus, client):
         before = rss_kib(bus.broker_pid)
+        private_before = private_kib(bus.broker_pid)
         holder = self.spawn_ready(client, "idle", bus.address, connections=self.counts.idle_connections)
         time.sleep(0.2)
         after = rss_kib(bus.broker_pid)
+        private_after = private_kib(bus.broker_pid)
         holder.stdin.close()
         holder.wait(timeout=CASE_TIMEOUT)
         return {"rss_mib": after / 1024, "rss_before_mib": before / 1024,
-                "kib_per_connection": (after - before) / self.counts.idle_connections}
+                "kib_per_connection": (after - before) / self.counts.idle_connections,
+                "private_mib": private_after / 1024,
+                "private_kib_per_connection": (private_after - private_before) / self.counts.idle_connections}
 
     def cases(self, mode):
         """(row name, clients, function(bus, client)) in the order they run."""
@@ -583,7 +598,9 @@ def metric_of(row):
     if row.startswith("ay"):
         return [("mib_per_s", "MiB/s", True)]
     if row.startswith("broker RSS"):
-        return [("rss_mib", "MiB", False), ("kib_per_connection", "KiB/conn", False)]
+        return [("rss_mib", "MiB", False), ("kib_per_connection", "KiB/conn", False),
+                ("private_mib", "MiB private (anonymous)", False),
+                ("private_kib_per_connection", "private KiB/conn", False)]
     return []
 
 

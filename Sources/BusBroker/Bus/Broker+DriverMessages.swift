@@ -135,8 +135,8 @@ extension Broker {
         guard let next = replies.nextDeadline() else { return }
         if let armed = armedReplyDeadline, armed <= next { return }
         armedReplyDeadline = next
-        loop.addTimer(at: MonotonicInstant(nanoseconds: next)) { [weak self] _ in
-            guard let self else { return }
+        loop.addTimer(at: MonotonicInstant(nanoseconds: next)) { [target = timerTarget] _ in
+            guard let self = target.liveBroker else { return }
             self.armedReplyDeadline = nil
             for pending in self.replies.expired(now: MonotonicInstant.now().nanoseconds) {
                 self.sendNoReply(to: pending.key.caller, replySerial: pending.key.serial, reason: .timedOut)

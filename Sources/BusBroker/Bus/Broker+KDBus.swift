@@ -256,3 +256,21 @@ extension Broker {
         connection.moveWaiting(to: &peer.output)
     }
 }
+
+extension Broker {
+    /// The router's direct unicast path, for a pool receiver: the header is rewritten into
+    /// `rewriteBuffer` (small) and the body copied once, from where the message lies, into
+    /// the slice.
+    func forwardToPool(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Bool {
+        let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
+            Result { () throws(WireError) in try message.rewriteHeader(sender: name, into: &self.rewriteBuffer) }
+        }
+        if case .failure(let error) = rewritten {
+            logger.warning("\(sender.logName): message cannot be forwarded to \(receiver.logName): \(error)")
+            return false
+        }
+        return rewriteBuffer.bytes.withUnsafeBytes { header in
+            deliverToPool(header, body: message.body, to: receiver, fds: sender, count: message.unixFDCount, isUnicast: true)
+        }
+    }
+}

@@ -46,6 +46,11 @@ public final class Broker {
     var pendingDisconnects: [(Peer, String?)] = []
     /// Where each forwarded message is rewritten (SENDER set, unknown fields dropped).
     var rewriteBuffer = WireWriter(reservingCapacity: BrokerLimits.rewriteBufferCapacity)
+    /// What every peer reads into while it has nothing buffered, and the control space and
+    /// descriptor list of each `recvmsg`: one set for all peers, so idle peers cost less.
+    let sharedRead = SharedReadBuffer()
+    var receiveControl = ControlBuffer()
+    var arriving = DescriptorList()
     var nextDriverSerial: UInt32 = 1
     var connectionCounter: UInt64 = 0
     /// The deadline the reply timer is armed for, if any.
@@ -56,6 +61,8 @@ public final class Broker {
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
     public var configurationReloader: (() throws(ConfigError) -> BusConfig)?
     let machineID: String
+    /// What timers hold instead of the broker (see `BrokerTimerTarget`).
+    private(set) lazy var timerTarget = BrokerTimerTarget(self)
     /// The kdbus transport's broker-wide state (copy buffer, priority, sequence).
     let kdbusState = KDBusBrokerState()
 
@@ -73,6 +80,8 @@ public final class Broker {
         self.machineID = Broker.readMachineID() ?? guid.hex
         logPolicyWarnings()
     }
+
+    deinit { timerTarget.isLive = false }
 
     // MARK: - Listeners and connections
 
@@ -119,10 +128,16 @@ public final class Broker {
     }
 
     /// A connection that has not said Hello within `auth_timeout` is dropped, so half-open
-    /// connections cannot pile up.
+    /// connections cannot pile up. The timer finds the peer again by its key and connection
+    /// number instead of holding it weakly: a weak reference gives the object a side table,
+    /// and every retain and release of a peer with one takes the runtime's slow path (the
+    /// broker itself is reached through `timerTarget` for the same reason).
     private func armAuthenticationTimeout(for peer: Peer) {
-        loop.addTimer(after: .milliseconds(limits.authTimeout)) { [weak self, weak peer] _ in
-            guard let self, let peer, !peer.isClosed, peer.id == nil else { return }
+        let key = ObjectIdentifier(peer)
+        let number = peer.connectionNumber
+        loop.addTimer(after: .milliseconds(limits.authTimeout)) { [target = timerTarget] _ in
+            guard let self = target.liveBroker, let peer = self.connections[key], peer.connectionNumber == number,
+                  !peer.isClosed, peer.id == nil else { return }
             self.disconnect(peer, reason: "did not authenticate and say Hello within auth_timeout=\(self.limits.authTimeout) ms")
         }
     }

@@ -86,7 +86,7 @@ public struct ReplyTracker: Sendable {
     /// Newest first is dbus-daemon's order: its pending-reply list is built by prepending
     /// (bus/expirelist.c) and walked from the front; observed on 1.14.10 with two calls.
     public mutating func calleeDisconnected(_ callee: PeerID) -> [PendingReply] {
-        guard let keys = keysByCallee[callee] else { return [] }
+        guard let keys = keysByCallee.removeValue(forKey: callee) else { return [] }
         return keys.sorted { $0.value > $1.value }.map { key, _ in take(key) }
     }
 
@@ -94,7 +94,7 @@ public struct ReplyTracker: Sendable {
     /// Returns how many there were.
     @discardableResult
     public mutating func callerDisconnected(_ caller: PeerID) -> Int {
-        guard let serials = serialsByCaller[caller] else { return 0 }
+        guard let serials = serialsByCaller.removeValue(forKey: caller) else { return 0 }
         for serial in serials { remove(ReplyKey(caller: caller, serial: serial)) }
         return serials.count
     }
@@ -140,12 +140,21 @@ public struct ReplyTracker: Sendable {
         return PendingReply(key: key, callee: slot.callee, deadline: slot.deadline)
     }
 
+    /// Forgets one call. A peer's emptied collections stay until it disconnects, and they
+    /// are moved out, changed and put back rather than changed through the optional
+    /// subscript: that accessor allocated its coroutine frame on the heap (three per
+    /// collection, seen in callgrind), and a collection dropped when empty was allocated
+    /// again by the next call — eight allocations per call and reply, now none.
     private mutating func remove(_ key: ReplyKey) {
         guard let slot = slots.removeValue(forKey: key) else { return }
-        keysByCallee[slot.callee]?[key] = nil
-        if keysByCallee[slot.callee]?.isEmpty == true { keysByCallee[slot.callee] = nil }
-        serialsByCaller[key.caller]?.remove(key.serial)
-        if serialsByCaller[key.caller]?.isEmpty == true { serialsByCaller[key.caller] = nil }
+        if var keys = keysByCallee.removeValue(forKey: slot.callee) {
+            keys[key] = nil
+            keysByCallee[slot.callee] = keys
+        }
+        if var serials = serialsByCaller.removeValue(forKey: key.caller) {
+            serials.remove(key.serial)
+            serialsByCaller[key.caller] = serials
+        }
         if slot.deadline != nil {
             liveDeadlineCount -= 1
             compactDeadlinesIfMostlyStale()
