@@ -25,17 +25,22 @@ extension Broker {
         }
         connection.markConsumed()
         let memfds = (0..<memfdCount).map { peer.receivedDescriptors.rawValue(at: fdCount + $0) }
-        let parts: [KDBusSendPart]
+        let parts: [KDBusPartsList.Part]
         do throws(KDBusPartsError) {
-            parts = try KDBusSendPart.parse(list, memfds: memfds, maxMessageSize: limits.maxMessageSize)
+            parts = try list.withUnsafeBytes { raw in
+                Result { () throws(KDBusPartsError) in
+                    try KDBusPartsList.parse(raw, memfdCount: memfdCount, maxMessageSize: limits.maxMessageSize)
+                }
+            }.get()
         } catch {
             disconnect(peer, reason: "\(at): SEND parts list: \(error)")
             return
         }
         let total = parts.reduce(0) { $0 + $1.length }
         let joined = kdbusState.copyBuffer(length: total)
-        do throws(KDBusPartsError) {
-            try KDBusSendPart.join(parts, list: list, memfds: memfds, into: joined)
+        do throws(KDBusSendParts.MemfdError) {
+            try KDBusSendParts.checkMemfds(parts, memfds: memfds)
+            try KDBusSendParts.join(parts, list: list, memfds: memfds, into: joined)
         } catch {
             disconnect(peer, reason: "\(at): SEND parts: \(error)")
             return
@@ -51,123 +56,62 @@ extension Broker {
     }
 }
 
-/// One part of a SEND's parts list, in message order: bytes in the list itself, or a memfd.
-struct KDBusSendPart {
-    enum Source {
-        /// Bytes at this range of the parts list.
-        case inline(Range<Int>)
-        /// The whole memfd with this index among the SEND's memfds.
-        case memfd(Int)
-    }
-
-    var source: Source
-    var length: Int
-
+/// The broker's side of a parts list: the memfd checks only it can make, and the join.
+enum KDBusSendParts {
     /// Seals a payload memfd must carry: nothing about it can change, ever.
     static let requiredSeals: FileSeals = [.shrink, .grow, .write, .seal]
 
-    /// Reads and checks a parts list (§8): only payload items, each memfd used exactly once,
-    /// sealed and of its item's length, the total within `maxMessageSize`.
-    static func parse(_ list: [UInt8], memfds: [CInt], maxMessageSize: Int) throws(KDBusPartsError) -> [KDBusSendPart] {
-        let contents: KDBusSliceContents
-        do { contents = try KDBusSliceReader.read(list) } catch { throw .items(error) }
-        guard contents.header.sequence == 0 else { throw .reservedNotZero }
-        var parts: [KDBusSendPart] = []
-        var used = [Bool](repeating: false, count: memfds.count)
-        var total = 0
-        for item in contents.items {
-            let part = try part(for: item, in: list, memfds: memfds, used: &used)
-            total += part.length
-            guard total <= maxMessageSize else { throw .tooLarge(total, limit: maxMessageSize) }
-            parts.append(part)
+    /// Why the memfds of a parts list were refused.
+    enum MemfdError: Error, CustomStringConvertible {
+        case seals(Int, found: FileSeals)
+        case size(Int, found: Int, item: Int)
+        case system(Int, String)
+
+        var description: String {
+            switch self {
+            case .seals(let index, let found): "memfd \(index) has seals \(found), needs \(KDBusSendParts.requiredSeals)"
+            case .size(let index, let found, let item): "memfd \(index) is \(found) bytes, its item says \(item)"
+            case .system(let index, let text): "memfd \(index): \(text)"
+            }
         }
-        if let unused = used.firstIndex(of: false) { throw .memfdUnused(unused) }
-        guard total > 0 else { throw .empty }
-        return parts
     }
 
-    private static func part(for item: KDBusItem, in list: [UInt8], memfds: [CInt], used: inout [Bool]) throws(KDBusPartsError) -> KDBusSendPart {
-        let (first, second, third) = list.withUnsafeBytes { raw in
-            (raw.kdbusLoad(UInt64.self, at: item.payload.lowerBound), raw.kdbusLoad(UInt64.self, at: item.payload.lowerBound + 8),
-             raw.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 12))
-        }
-        switch item.type {
-        case .payloadInline:
-            // The slice reader checked offset and length against the list.
-            return KDBusSendPart(source: .inline(Int(first)..<Int(first + second)), length: Int(second))
-        case .payloadMemfd:
-            let index = Int(second & 0xFFFF_FFFF)
-            guard third == 0 else { throw .reservedNotZero }
-            guard index < memfds.count else { throw .memfdIndex(index, count: memfds.count) }
-            guard !used[index] else { throw .memfdReused(index) }
-            used[index] = true
+    /// Checks each memfd part: sealed against any change and exactly its item's length.
+    static func checkMemfds(_ parts: [KDBusPartsList.Part], memfds: [CInt]) throws(MemfdError) {
+        for case .memfd(let index, let length) in parts {
             let file = FileDescriptor(owning: duplicateDescriptor(memfds[index]))
-            do {
-                let seals = try file.seals()
-                guard seals.isSuperset(of: requiredSeals) else { throw KDBusPartsError.seals(index, found: seals) }
-                let size = try file.size()
-                guard size == Int(clamping: first), size > 0 else { throw KDBusPartsError.size(index, found: size, item: first) }
-            } catch let error as KDBusPartsError {
-                throw error
+            let seals: FileSeals
+            let size: Int
+            do throws(Errno) {
+                seals = try file.seals()
+                size = try file.size()
             } catch {
                 throw .system(index, "\(error)")
             }
-            return KDBusSendPart(source: .memfd(index), length: Int(first))
-        default:
-            throw .notPayload(item.rawType)
+            guard seals.isSuperset(of: requiredSeals) else { throw .seals(index, found: seals) }
+            guard size == length else { throw .size(index, found: size, item: length) }
         }
     }
 
     /// Joins the parts into `target` (exactly their total length), mapping each memfd
-    /// read-only: its `write` seal means nobody can change it while it is read.
-    static func join(_ parts: [KDBusSendPart], list: [UInt8], memfds: [CInt], into target: UnsafeMutableRawBufferPointer) throws(KDBusPartsError) {
+    /// read-only: its write seal means nobody can change it while it is read.
+    static func join(_ parts: [KDBusPartsList.Part], list: [UInt8], memfds: [CInt], into target: UnsafeMutableRawBufferPointer) throws(MemfdError) {
         var position = 0
         for part in parts {
             let destination = UnsafeMutableRawBufferPointer(rebasing: target[position..<position + part.length])
-            switch part.source {
+            switch part {
             case .inline(let range):
                 list.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
-            case .memfd(let index):
+            case .memfd(let index, let length):
                 let file = FileDescriptor(owning: duplicateDescriptor(memfds[index]))
                 do throws(Errno) {
-                    let mapping = try MappedRegion.map(file, length: part.length, protection: .read)
+                    let mapping = try MappedRegion.map(file, length: length, protection: .read)
                     mapping.withUnsafeBytes { destination.copyMemory(from: $0) }
                 } catch {
                     throw .system(index, "mmap: \(error)")
                 }
             }
             position += part.length
-        }
-    }
-}
-
-/// Why a SEND's parts list or memfds were refused; the peer is disconnected.
-enum KDBusPartsError: Error, CustomStringConvertible {
-    case items(KDBusItemError)
-    case reservedNotZero
-    case notPayload(UInt32)
-    case memfdIndex(Int, count: Int)
-    case memfdReused(Int)
-    case memfdUnused(Int)
-    case seals(Int, found: FileSeals)
-    case size(Int, found: Int, item: UInt64)
-    case tooLarge(Int, limit: Int)
-    case empty
-    case system(Int, String)
-
-    var description: String {
-        switch self {
-        case .items(let error): "\(error)"
-        case .reservedNotZero: "a reserved field is not zero"
-        case .notPayload(let type): "item type \(type) is not a payload item"
-        case .memfdIndex(let index, let count): "memfd index \(index), but the SEND carries \(count)"
-        case .memfdReused(let index): "memfd \(index) is used twice"
-        case .memfdUnused(let index): "memfd \(index) is not used by any part"
-        case .seals(let index, let found): "memfd \(index) has seals \(found), needs \(KDBusSendPart.requiredSeals)"
-        case .size(let index, let found, let item): "memfd \(index) is \(found) bytes, its item says \(item)"
-        case .tooLarge(let total, let limit): "parts add up to more than max_message_size=\(limit) (\(total) so far)"
-        case .empty: "the parts add up to nothing"
-        case .system(let index, let text): "memfd \(index): \(text)"
         }
     }
 }
@@ -188,16 +132,16 @@ struct KDBusBodyParts {
     var memfds: [CInt]
 
     /// Nil when a memfd part reaches into the header: then every receiver gets a copy.
-    init?(_ parts: [KDBusSendPart], bodyOffset: Int, bodyLength: Int, memfds: [CInt]) {
+    init?(_ parts: [KDBusPartsList.Part], bodyOffset: Int, bodyLength: Int, memfds: [CInt]) {
         var segments: [Segment] = []
         var start = 0
         for part in parts {
             let end = start + part.length
             defer { start = end }
-            switch part.source {
-            case .memfd(let index):
+            switch part {
+            case .memfd(let index, let length):
                 guard start >= bodyOffset else { return nil }
-                segments.append(.memfd(index, length: part.length))
+                segments.append(.memfd(index, length: length))
             case .inline:
                 let lower = max(start, bodyOffset)
                 if end > lower { segments.append(.inline(lower - bodyOffset..<end - bodyOffset)) }
