@@ -203,7 +203,8 @@ extension Broker {
         }
         // Parts describe the routed message's body; anything shorter is not that message.
         let parts = kdbusState.currentParts.flatMap { message.count + body.count >= $0.bodyLength ? $0 : nil }
-        let composer = KDBusSliceComposer(metadata: connection.agreement.metadata, message: message, body: body, parts: parts)
+        let composer = KDBusSliceComposer(metadata: connection.agreement.metadata, message: message, body: body, parts: parts,
+                                          sender: kdbusState.currentSender)
         let slice: PoolSlice
         do throws(PoolError) {
             slice = try connection.pool.allocate(composer.length)

@@ -21,7 +21,8 @@ extension Broker {
     /// and copied from there to each receiver. Nothing on this path allocates once buffers
     /// are warm.
     func route(_ message: MessageHeaderView, from sender: Peer) {
-        kdbusState.sequence &+= 1
+        let routing = kdbusState.enter(from: sender)  // kdbus hook: sequence number and sender for slices
+        defer { kdbusState.leave(routing) }
         switch sender.state {
         case .authenticating:
             preconditionFailure("messages are framed only after authentication")

@@ -16,13 +16,17 @@ struct KDBusSliceComposer {
     let message: UnsafeRawBufferPointer
     let body: UnsafeRawBufferPointer
     let parts: KDBusBodyParts?
+    /// Who sent the message (nil: the bus driver); metadata items describe this peer.
+    let sender: Peer?
 
     /// Payload bytes of a payload-inline item (u64 offset, u64 length) and of a
     /// payload-memfd item (u64 length, u32 index, u32 0).
     static let payloadItemLength = 16
 
-    init(metadata: KDBusMetadataSet, message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, parts: KDBusBodyParts? = nil) {
+    init(metadata: KDBusMetadataSet, message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, parts: KDBusBodyParts? = nil,
+         sender: Peer? = nil) {
         self.metadata = metadata
+        self.sender = sender
         self.message = message
         self.body = body
         self.parts = parts
