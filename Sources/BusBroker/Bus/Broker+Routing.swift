@@ -21,6 +21,7 @@ extension Broker {
     /// and copied from there to each receiver. Nothing on this path allocates once buffers
     /// are warm.
     func route(_ message: MessageHeaderView, from sender: Peer) {
+        kdbusState.sequence &+= 1
         switch sender.state {
         case .authenticating:
             preconditionFailure("messages are framed only after authentication")
@@ -92,7 +93,7 @@ extension Broker {
                 sender: Broker.driverName,
                 body: [.string("Client tried to send a message other than Hello without being registered")])
             if let bytes = try? error.encoded() {
-                bytes.withUnsafeBytes { peer.output.append($0) }
+                bytes.withUnsafeBytes { _ = enqueue($0, for: peer, fds: nil, count: 0, isUnicast: true) }
                 flush(peer)
             }
         }
@@ -154,7 +155,7 @@ extension Broker {
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.LimitsExceeded",
-                          message: "The maximum size of the message queue of \(receiverID.uniqueName) has been reached (max_outgoing_bytes=\(limits.maxOutgoingBytes))")
+                          message: queueFullText(for: receiver, id: receiverID))
             }
         }
         observe(rewrittenFrom: senderID, destination: receiverID)
@@ -223,7 +224,7 @@ extension Broker {
     // MARK: - Queueing
 
     private func enqueueRewritten(for receiver: Peer, fds sender: Peer, count: Int) -> Bool {
-        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, for: receiver, fds: sender, count: count) }
+        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, for: receiver, fds: sender, count: count, isUnicast: true) }
     }
 
     /// Writes `message`, rewritten for forwarding, straight into `receiver`'s queue with
@@ -231,6 +232,15 @@ extension Broker {
     /// body whose sender's input buffer holds that message alone is not copied at all: the
     /// buffer is handed to the queue (`InputBuffer.takeStorage`). False as `enqueue`.
     private func enqueueForwarded(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Bool {
+        if receiver.kdbus != nil {  // kdbus hook: into the receiver's pool, the header rewritten in rewriteBuffer
+            let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
+                Result { () throws(WireError) in try message.rewriteHeader(sender: name, into: &self.rewriteBuffer) }
+            }
+            guard case .success = rewritten else { return false }  // route() checked the length; the name is ours
+            return rewriteBuffer.bytes.withUnsafeBytes { header in
+                deliverToPool(header, body: message.body, to: receiver, fds: sender, count: message.unixFDCount, isUnicast: true)
+            }
+        }
         let headerLength = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count)
         guard admits(headerLength + message.body.count, fds: message.unixFDCount, for: receiver),
               let duplicates = duplicates(of: sender, count: message.unixFDCount, for: receiver)
@@ -246,8 +256,13 @@ extension Broker {
     /// Appends a message to `receiver`'s queue with duplicates of `sender`'s first `count`
     /// fds. A receiver whose queue would pass `max_outgoing_bytes` or `max_outgoing_unix_fds`
     /// is not reading: it is disconnected (after the current walk) and false returned.
+    /// A kdbus receiver gets the message in its pool instead (`isUnicast`: whether it is
+    /// addressed to it, which decides what a full pool means).
     @discardableResult
-    func enqueue(_ bytes: UnsafeRawBufferPointer, for receiver: Peer, fds sender: Peer?, count: Int) -> Bool {
+    func enqueue(_ bytes: UnsafeRawBufferPointer, for receiver: Peer, fds sender: Peer?, count: Int, isUnicast: Bool = false) -> Bool {
+        if receiver.kdbus != nil {
+            return deliverToPool(bytes, body: .init(start: nil, count: 0), to: receiver, fds: sender, count: count, isUnicast: isUnicast)
+        }
         guard admits(bytes.count, fds: count, for: receiver), let duplicates = duplicates(of: sender, count: count, for: receiver)
         else { return false }
         receiver.output.append(bytes, fds: duplicates)
