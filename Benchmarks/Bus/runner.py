@@ -51,6 +51,8 @@ BUS_LIMITS = {
     "reply_timeout": 300_000,
 }
 BUS_NAMES = ["dbus-daemon", "dbus-broker", "swiftbusd"]
+# The bus whose kdbus transport the "kdbus" client measures.
+KDBUS_BUS = "swiftbusd"
 
 
 class SkippedCase(Exception):
@@ -307,9 +309,11 @@ class Runner:
         self.notes = {}  # (mode, row, client, bus name) -> text shown instead of a figure
 
     def client_binary(self, client):
-        return BUSWORK if client == "buswork" else SDBUS
+        return SDBUS if client == "sdbus" else BUSWORK
 
     def command(self, client, workload, address, **options):
+        # The kdbus client is buswork on swiftbusd's kdbus transport (SwiftBus's KDBusChannel).
+        workload = f"kdbus-{workload}" if client == "kdbus" else workload
         command = [self.client_binary(client), workload, address] + [f"{k}={v}" for k, v in options.items()]
         if self.cpus:
             command = ["taskset", "-c", PINNED_CPU] + command
@@ -345,7 +349,7 @@ class Runner:
             log(f"{bus.name}: {bus.address if bus.running else bus.problem}")
             if not bus.running:
                 continue
-            for client in ["buswork", "sdbus"]:
+            for client in ["buswork", "sdbus"] + (["kdbus"] if bus.name == KDBUS_BUS else []):
                 self.servers[(bus.name, client)] = self.spawn_ready(client, "server", bus.address)
 
     def stop(self):
@@ -440,8 +444,8 @@ class Runner:
         """(row name, clients, function(bus, client)) in the order they run."""
         c = self.counts
         rows = [
-            ("round trip 8 B", ["buswork", "sdbus"], lambda b, cl: self.case_rtt(b, cl, 8)),
-            ("round trip 4 KiB", ["buswork", "sdbus"], lambda b, cl: self.case_rtt(b, cl, 4096)),
+            ("round trip 8 B", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_rtt(b, cl, 8)),
+            ("round trip 4 KiB", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_rtt(b, cl, 4096)),
             (f"pipelined calls/s ({c.in_flight} in flight)", ["buswork", "sdbus"], self.case_pipelined),
             (f"calls/s, {c.multi_clients} clients -> 1 server", ["buswork", "sdbus"], self.case_multi_client),
             ("signals to 10 subscribers", ["buswork", "sdbus"], lambda b, cl: self.case_signals(b, cl, 10, False)),
@@ -450,8 +454,8 @@ class Runner:
              lambda b, cl: self.case_signals(b, cl, 10, True)),
             (f"signals to 100, +{c.noise_rules} non-matching rules", ["buswork", "sdbus"],
              lambda b, cl: self.case_signals(b, cl, 100, True)),
-            ("ay 1 MiB calls", ["buswork", "sdbus"], lambda b, cl: self.case_bytes(b, cl, 1 << 20, c.bytes_1m)),
-            ("ay 16 MiB calls", ["buswork", "sdbus"], lambda b, cl: self.case_bytes(b, cl, 16 << 20, c.bytes_16m)),
+            ("ay 1 MiB calls", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_bytes(b, cl, 1 << 20, c.bytes_1m)),
+            ("ay 16 MiB calls", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_bytes(b, cl, 16 << 20, c.bytes_16m)),
             ("connect + SASL + Hello", ["buswork", "sdbus"], self.case_connect),
         ]
         if mode == "unpinned":
@@ -485,6 +489,8 @@ class Runner:
                     for client in clients:
                         order = running[repetition % len(running):] + running[:repetition % len(running)]
                         for bus in order:
+                            if client == "kdbus" and bus.name != KDBUS_BUS:
+                                continue  # only swiftbusd speaks the kdbus transport
                             try:
                                 metrics = function(bus, client)
                             except SkippedCase as skipped:
@@ -648,10 +654,36 @@ def tables(runner, limits):
                             ratio = f"{a / b:.2f}×"
                     lines.append(f"| {row} | {unit} | " + " | ".join(cells) + f" | {ratio} |")
             lines.append("")
+    lines += kdbus_table(runner, limits)
     lines += ["### Physical limits (same run)", "", "| what | median | unit | p99 |", "|---|---:|---|---:|"]
     for name, value, unit, p99 in limits:
         lines.append(f"| {name} | {fmt(value)} | {unit} | {fmt(p99)} |")
     lines.append("")
+    return lines
+
+
+def kdbus_table(runner, limits):
+    """swiftbusd's kdbus transport beside its classic transport and dbus-broker (both with
+    the buswork client), and the raw socket: the figures issue 6's goals are stated in."""
+    raw = {size: value for name, value, _, _ in limits for size in (8, 4096) if f"Echo call with {size} B" in name}
+    lines = []
+    for mode in runner.counts.modes:
+        lines += [f"### {mode}, kdbus transport (swiftbusd; client: buswork on KDBusChannel)", "",
+                  "| case | metric | kdbus | swiftbusd classic | dbus-broker | kdbus / dbus-broker | kdbus / raw socket |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        for row, clients, _ in runner.cases(mode):
+            if "kdbus" not in clients:
+                continue
+            for key, unit, _ in metric_of(row):
+                kdbus = median(runner.results.get((mode, row, "kdbus", KDBUS_BUS), []), key)
+                classic = median(runner.results.get((mode, row, "buswork", "swiftbusd"), []), key)
+                broker = median(runner.results.get((mode, row, "buswork", "dbus-broker"), []), key)
+                versus_broker = f"{kdbus / broker:.2f}×" if kdbus is not None and broker else "—"
+                size = 8 if row == "round trip 8 B" else 4096 if row == "round trip 4 KiB" else None
+                floor = raw.get(size) if key == "median_us" else None
+                versus_raw = f"{kdbus / floor:.2f}×" if kdbus is not None and floor else "—"
+                lines.append(f"| {row} | {unit} | {fmt(kdbus)} | {fmt(classic)} | {fmt(broker)} | {versus_broker} | {versus_raw} |")
+        lines.append("")
     return lines
 
 
