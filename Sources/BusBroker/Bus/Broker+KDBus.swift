@@ -61,7 +61,7 @@ extension Broker {
     }
 
     private func handle(_ record: KDBusRecord, from peer: Peer, connection: KDBusConnection) {
-        let at = "kdbus record at stream offset \(connection.recordOffset)"
+        let at = KDBusRecordPlace(streamOffset: connection.recordOffset)
         switch record {
         case .arenaAnnouncement(let size):
             guard !connection.hasArena else {
@@ -88,7 +88,7 @@ extension Broker {
         }
     }
 
-    private func mapArena(size: UInt64, from peer: Peer, connection: KDBusConnection, at: String) {
+    private func mapArena(size: UInt64, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
         guard size == UInt64(connection.agreement.arenaSize) else {
             disconnect(peer, reason: "\(at): ARENA of \(size) bytes, but \(connection.agreement.arenaSize) were agreed")
             return
@@ -113,7 +113,7 @@ extension Broker {
     /// A SEND: copy the message out of the arena into broker memory (the client can change
     /// the arena at any time), validate the copy, route it as any classic message, then
     /// tell the client the space is free again (*consumed*).
-    private func carryOut(_ send: KDBusRecord.Send, from peer: Peer, connection: KDBusConnection, at: String) {
+    private func carryOut(_ send: KDBusRecord.Send, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
         let fdCount = Int(send.fdCount)
         let descriptorCount = fdCount + Int(send.memfdCount)
         guard peer.receivedDescriptors.count >= descriptorCount else {
@@ -141,7 +141,7 @@ extension Broker {
     }
 
     /// Validates a message copied out of an arena and routes it.
-    func routeCopied(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, priority: Int32, at: String) {
+    func routeCopied(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, priority: Int32, at: KDBusRecordPlace) {
         guard let view = validatedCopy(message, from: peer, fdCount: fdCount, at: at) else { return }
         kdbusState.currentPriority = priority
         route(view, from: peer)
@@ -149,7 +149,7 @@ extension Broker {
     }
 
     /// The view of a message in broker memory, or nil after disconnecting its sender.
-    func validatedCopy(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, at: String) -> MessageHeaderView? {
+    func validatedCopy(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, at: KDBusRecordPlace) -> MessageHeaderView? {
         let view: MessageHeaderView
         do throws(WireError) {
             view = try MessageHeaderView(validating: message, unixFDsReceived: fdCount)

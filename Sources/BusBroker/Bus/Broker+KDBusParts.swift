@@ -7,7 +7,7 @@ extension Broker {
     /// (sealed against any change, exactly its part's length), the message is joined into
     /// broker memory and validated there, then routed as any other; pool receivers get the
     /// memfds themselves (payload-memfd items), classic receivers the joined bytes.
-    func carryOutParts(_ send: KDBusRecord.Send, from peer: Peer, connection: KDBusConnection, at: String) {
+    func carryOutParts(_ send: KDBusRecord.Send, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
         let fdCount = Int(send.fdCount)
         let memfdCount = Int(send.memfdCount)
         guard send.length <= UInt64(connection.agreement.arenaSize) else {
