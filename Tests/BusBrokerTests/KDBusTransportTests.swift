@@ -137,4 +137,20 @@ struct KDBusTransportTests {
         #expect(read(pipeEnds[0], &byte, 1) == 1 && byte == UInt8(ascii: "q"))
         close(back)
     }
+
+    @Test("a driver reply with an fd (GetConnectionCredentials' ProcessFD) reaches a pool peer with the fd in its RECV")
+    func driverReplyWithFD() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let client = try KDBusTestClient(address: broker.address)
+        let reply = try client.call(driverCall("GetConnectionCredentials", [.string(client.uniqueName)]))
+        #expect(reply.type == .methodReturn)
+        let recv = try #require(client.received.last)
+        try #require(reply.unixFDCount == 1, "swiftbusd passes a pidfd (SO_PEERPIDFD, Linux 6.5+)")
+        #expect(recv.fds.count == 1)
+        let fd = try #require(recv.fds.first)
+        defer { close(fd) }
+        #expect(fcntl(fd, F_GETFD) >= 0, "the pidfd is open in the client")
+        #expect(try FileDescriptor(owning: dup(fd)).size() == 0)
+    }
 }
