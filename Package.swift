@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "BusPlatform", dependencies: ["CSwiftBusShims"], swiftSettings: strict),
         .target(
             name: "BusBroker",
-            dependencies: ["DBusWire", "BusPlatform", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DBusWire", "BusPlatform", "CSwiftBusShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(name: "SwiftBus", dependencies: ["DBusWire", "BusPlatform"], swiftSettings: strict),
         .executableTarget(name: "swiftbus-example", dependencies: ["SwiftBus"], path: "Examples/SwiftBusExample", swiftSettings: strict),

@@ -51,8 +51,8 @@ public final class Broker {
     /// The deadline the reply timer is armed for, if any.
     var armedReplyDeadline: UInt64?
     var listeners: [Listener] = []
-    /// `UpdateActivationEnvironment`'s variables, for services the bus starts.
-    var activationEnvironment: [String: String] = [:]
+    /// Service files, activations under way and the processes started (Activation/).
+    var activation = ActivationState()
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
     public var configurationReloader: (() throws(ConfigError) -> BusConfig)?
     let machineID: String
@@ -228,6 +228,7 @@ public final class Broker {
             config = fresh
             limits = RuntimeLimits(fresh.limits)
             reloadPolicy()
+            refreshServiceCatalog()
             logger.info("configuration reloaded from \(fresh.files.first ?? "?")")
             return nil
         } catch {

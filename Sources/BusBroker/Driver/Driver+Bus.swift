@@ -18,7 +18,8 @@ extension Broker {
             return DriverAnswer(body: [Self.strings([Broker.driverName] + registry.allNames)])
         case "ListActivatableNames":
             try expect(call, "")
-            return DriverAnswer(body: [Self.strings([Broker.driverName])])
+            // dbus-daemon lists itself too, though it has no .service file.
+            return DriverAnswer(body: [Self.strings([Broker.driverName] + activatableNames())])
         case "NameHasOwner":
             try expect(call, "s")
             let name = stringArgument(call, 0)
@@ -101,22 +102,36 @@ extension Broker {
         return DriverAnswer(body: [Self.strings(owners.map(\.uniqueName))])
     }
 
-    // MARK: - Activation (none yet)
+    // MARK: - Activation
 
+    /// dbus-daemon's order: the pending-start limit, then the .service file (an owned name
+    /// without one is still ServiceUnknown), then whether it already has an owner. The reply
+    /// waits for the name to be taken (Broker+Activation).
     private func startServiceByName(_ call: DriverCall) throws(DriverError) -> DriverAnswer {
         try expect(call, "su")
         let name = stringArgument(call, 0)
-        // DBUS_START_REPLY_ALREADY_RUNNING
-        // The driver's own name is not "running" for dbus-daemon: it has no .service file.
-        if name != Broker.driverName && registry.owner(of: name) != nil { return DriverAnswer(body: [.uint32(2)]) }
-        throw .serviceUnknown(name)
+        let limit = config.limits[.maxPendingServiceStarts]
+        if activation.pendingRequestCount >= limit { throw .activationLimit(name, limit: limit) }
+        guard let service = serviceFile(for: name) else { throw .serviceUnknown(name) }
+        if registry.owner(of: name) != nil { return DriverAnswer(body: [.uint32(Broker.startReplyAlreadyRunning)]) }
+        let request = StartRequest(caller: call.caller, serial: call.message.serial,
+                                   wantsReply: !call.message.flags.contains(.noReplyExpected))
+        try activate(service, for: .start(request))
+        return DriverAnswer(isDeferred: true)
     }
 
+    /// Later spawns see these variables. A bus with a setuid service helper refuses, as
+    /// dbus-daemon does: the helper's environment is not the caller's to set.
     private func updateActivationEnvironment(_ call: DriverCall) throws(DriverError) -> DriverAnswer {
         try expect(call, "a{ss}")
+        if config.serviceHelper != nil {
+            throw DriverError(name: Broker.accessDeniedError, message: "Cannot change activation environment on a system bus.")
+        }
         if case .dictionary(_, _, let entries) = call.message.body[0] {
             for entry in entries {
-                if case .string(let key) = entry.key, case .string(let value) = entry.value { activationEnvironment[key] = value }
+                if case .string(let key) = entry.key, case .string(let value) = entry.value {
+                    activation.environmentUpdates[key] = value
+                }
             }
         }
         return DriverAnswer()

@@ -1,0 +1,117 @@
+// Service Catalog
+//
+// The activatable names: every `.service` file of the service directories, re-read when a
+// file changes, with the first directory winning a name, as in dbus-daemon.
+import DBusWire
+import Glibc
+
+/// The `.service` files the bus can start, by bus name. `refresh` rescans the directories;
+/// a file whose size, mtime and inode are unchanged is not parsed again, so rescanning on
+/// every lookup that misses (dbus-daemon's way to notice new files without inotify) and on
+/// `ListActivatableNames` costs a `stat` per file. A broken file is reported once, the
+/// first time it is seen in that state, and skipped.
+struct ServiceCatalog {
+    /// One usable service file.
+    struct Entry: Equatable {
+        let service: ServiceFile
+        let path: String
+    }
+
+    /// What identifies a version of a file on disk.
+    private struct Stamp: Equatable {
+        let size: Int
+        let modified: Int
+        let modifiedNanoseconds: Int
+        let inode: UInt
+    }
+
+    private struct Parsed {
+        let stamp: Stamp
+        let result: Result<ServiceFile, ServiceFileError>
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+    private var parsed: [String: Parsed] = [:]
+    private var reported: Set<String> = []
+
+    /// Rescans `directories` in priority order; returns the problems not reported before.
+    /// `strictNaming` (system buses) requires each file to be named after its `Name=`.
+    mutating func refresh(directories: [String], strictNaming: Bool,
+                          fileSystem: any ConfigFileSystem = LinuxConfigFileSystem()) -> [ServiceFileError] {
+        var fresh: [String: Entry] = [:]
+        var freshParsed: [String: Parsed] = [:]
+        var problems: [ServiceFileError] = []
+        for directory in directories {
+            guard let names = fileSystem.entries(of: directory) else { continue }
+            for fileName in names.filter({ $0.hasSuffix(".service") }).sorted() {
+                let path = directory + "/" + fileName
+                guard let file = load(path, fileSystem: fileSystem, into: &freshParsed, problems: &problems) else { continue }
+                if let problem = check(file, path: path, fileName: fileName, strictNaming: strictNaming, against: fresh) {
+                    problems.append(problem)
+                    continue
+                }
+                fresh[file.name] = Entry(service: file, path: path)
+            }
+        }
+        entries = fresh
+        parsed = freshParsed
+        let current = Set(problems.map(\.description))
+        let unreported = problems.filter { !reported.contains($0.description) }
+        reported = current
+        return unreported
+    }
+
+    /// The file at `path`, parsed again only if it changed since the last scan.
+    private func load(_ path: String, fileSystem: any ConfigFileSystem, into table: inout [String: Parsed],
+                      problems: inout [ServiceFileError]) -> ServiceFile? {
+        guard let stamp = Self.stamp(of: path) else { return nil }
+        let entry: Parsed
+        if let known = parsed[path], known.stamp == stamp {
+            entry = known
+        } else {
+            entry = Parsed(stamp: stamp, result: Self.parse(path, fileSystem: fileSystem))
+        }
+        table[path] = entry
+        switch entry.result {
+        case .success(let file): return file
+        case .failure(let error):
+            problems.append(error)
+            return nil
+        }
+    }
+
+    private static func parse(_ path: String, fileSystem: any ConfigFileSystem) -> Result<ServiceFile, ServiceFileError> {
+        switch fileSystem.read(path) {
+        case .contents(let bytes):
+            return Result { () throws(ServiceFileError) in try ServiceFileParser.parse(bytes, file: path) }
+        case .notFound: return .failure(ServiceFileError(file: path, line: 0, reason: .unreadable(errno: ENOENT)))
+        case .tooLarge:
+            return .failure(ServiceFileError(file: path, line: 0, reason: .tooLarge(size: ServiceFileParser.maxFileSize + 1,
+                                                                                limit: ServiceFileParser.maxFileSize)))
+        case .failed(let errno): return .failure(ServiceFileError(file: path, line: 0, reason: .unreadable(errno: errno)))
+        }
+    }
+
+    /// Rules that need more than the file itself: a valid name, the file name on a system
+    /// bus, and the first file wins a name.
+    private func check(_ file: ServiceFile, path: String, fileName: String, strictNaming: Bool,
+                       against found: [String: Entry]) -> ServiceFileError? {
+        if !NameValidation.isValid(file.name, as: .busName) || file.name.hasPrefix(":") {
+            return ServiceFileError(file: path, line: 0, reason: .invalidBusName(file.name))
+        }
+        if strictNaming && fileName != file.name + ".service" {
+            return ServiceFileError(file: path, line: 0, reason: .nameMismatch(expected: file.name + ".service"))
+        }
+        if let other = found[file.name] {
+            return ServiceFileError(file: path, line: 0, reason: .duplicateName(file.name, providedBy: other.path))
+        }
+        return nil
+    }
+
+    private static func stamp(of path: String) -> Stamp? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Stamp(size: Int(info.st_size), modified: Int(info.st_mtim.tv_sec),
+                     modifiedNanoseconds: Int(info.st_mtim.tv_nsec), inode: UInt(info.st_ino))
+    }
+}
