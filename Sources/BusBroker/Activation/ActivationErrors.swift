@@ -22,8 +22,9 @@ extension DriverError {
         return DriverError(name: "org.freedesktop.DBus.Error.Spawn.ExecFailed", message: "Failed to execute program \(name): \(reason)")
     }
 
-    static func activationTimedOut(_ name: String) -> DriverError {
-        DriverError(name: "org.freedesktop.DBus.Error.TimedOut", message: "Activation of \(name) timed out")
+    static func activationTimedOut(_ name: String, milliseconds: Int) -> DriverError {
+        DriverError(name: "org.freedesktop.DBus.Error.TimedOut",
+                    message: "Failed to activate service '\(name)': timed out (service_start_timeout=\(milliseconds)ms)")
     }
 
     static func exitedUnknown(_ name: String) -> DriverError {

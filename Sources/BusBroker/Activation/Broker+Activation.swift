@@ -238,7 +238,7 @@ extension Broker {
     private func activationTimedOut(_ pending: PendingActivation) {
         pending.timeout = nil
         if let pid = pending.process { kill(pid, SIGKILL) }
-        failActivation(pending, .activationTimedOut(pending.name))
+        failActivation(pending, .activationTimedOut(pending.name, milliseconds: config.limits[.serviceStartTimeout]))
         flushPending()
     }
 

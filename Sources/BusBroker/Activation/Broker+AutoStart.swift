@@ -7,16 +7,22 @@ import DBusWire
 
 extension Broker {
     /// Holds `message` (rewritten in `rewriteBuffer`, `body` after it when separate) for
-    /// `destination`, a well-known name with no owner, and starts its service. Returns
-    /// false when the name is not activatable or the message says NO_AUTO_START: the
-    /// caller then answers ServiceUnknown as before. Not on the hot path: only messages to
-    /// names without an owner get here.
+    /// `destination`, a well-known name with no owner, and starts its service. A message
+    /// that says NO_AUTO_START gets dbus-daemon's NameHasNoOwner instead. Returns false when
+    /// the name is not activatable: the caller then answers ServiceUnknown as before. Not on
+    /// the hot path: only messages to names without an owner get here.
     func holdForActivation(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID,
                            destination: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) -> Bool {
-        guard !message.flags.contains(.noAutoStart), destination.first != UInt8(ascii: ":") else { return false }
         let name = String(decoding: destination, as: UTF8.self)
-        guard let service = serviceFile(for: name) else { return false }
         let wantsReply = message.type == .methodCall && !message.flags.contains(.noReplyExpected)
+        if message.flags.contains(.noAutoStart) {
+            if wantsReply {
+                sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.NameHasNoOwner",
+                          message: "Name \"\(name)\" does not exist")
+            }
+            return true
+        }
+        guard destination.first != UInt8(ascii: ":"), let service = serviceFile(for: name) else { return false }
         var fds: [CInt] = []
         for index in 0..<message.unixFDCount {
             let copy = duplicateDescriptor(sender.receivedDescriptors.rawValue(at: index))
