@@ -94,10 +94,13 @@ struct ActivationServiceFileTests {
         let environment = ["XDG_RUNTIME_DIR": "/run/user/7", "XDG_DATA_HOME": "/h/data", "XDG_DATA_DIRS": "/opt/share/:/usr/share"]
         let paths = StandardServiceDirectories.expand([.path("/first"), .standardSession, .path("/first/")],
                                                       environment: { environment[$0] })
-        #expect(paths == ["/first", "/run/user/7/dbus-1/services", "/h/data/dbus-1/services",
-                          "/opt/share/dbus-1/services", "/usr/share/dbus-1/services"])
+        #expect(paths.map(\.path) == ["/first", "/run/user/7/dbus-1/services", "/h/data/dbus-1/services",
+                                     "/opt/share/dbus-1/services", "/usr/share/dbus-1/services"])
+        #expect(paths.allSatisfy { !$0.requiresMatchingFileNames })
         let defaults = StandardServiceDirectories.expand([.standardSession], environment: { $0 == "HOME" ? "/home/u" : nil })
-        #expect(defaults == ["/home/u/.local/share/dbus-1/services", "/usr/local/share/dbus-1/services",
-                             "/usr/share/dbus-1/services"])
+        #expect(defaults.map(\.path) == ["/home/u/.local/share/dbus-1/services", "/usr/local/share/dbus-1/services",
+                                        "/usr/share/dbus-1/services"])
+        let system = StandardServiceDirectories.expand([.standardSystem], environment: { _ in nil })
+        #expect(system.first == ServiceDirectoryPath(path: "/usr/local/share/dbus-1/system-services", requiresMatchingFileNames: true))
     }
 }

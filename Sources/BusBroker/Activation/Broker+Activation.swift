@@ -31,7 +31,7 @@ extension Broker {
     /// Rescans the service directories; files newly found broken are logged once.
     func refreshServiceCatalog() {
         let directories = StandardServiceDirectories.expand(config.serviceDirectories, environment: Broker.environment)
-        for problem in activation.catalog.refresh(directories: directories, strictNaming: config.type == .system) {
+        for problem in activation.catalog.refresh(directories: directories) {
             logger.warning("service file skipped: \(problem)")
         }
     }

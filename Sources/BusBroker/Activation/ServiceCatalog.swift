@@ -35,18 +35,18 @@ struct ServiceCatalog {
     private var reported: Set<String> = []
 
     /// Rescans `directories` in priority order; returns the problems not reported before.
-    /// `strictNaming` (system buses) requires each file to be named after its `Name=`.
-    mutating func refresh(directories: [String], strictNaming: Bool,
+    mutating func refresh(directories: [ServiceDirectoryPath],
                           fileSystem: any ConfigFileSystem = LinuxConfigFileSystem()) -> [ServiceFileError] {
         var fresh: [String: Entry] = [:]
         var freshParsed: [String: Parsed] = [:]
         var problems: [ServiceFileError] = []
         for directory in directories {
-            guard let names = fileSystem.entries(of: directory) else { continue }
+            guard let names = fileSystem.entries(of: directory.path) else { continue }
             for fileName in names.filter({ $0.hasSuffix(".service") }).sorted() {
-                let path = directory + "/" + fileName
+                let path = directory.path + "/" + fileName
                 guard let file = load(path, fileSystem: fileSystem, into: &freshParsed, problems: &problems) else { continue }
-                if let problem = check(file, path: path, fileName: fileName, strictNaming: strictNaming, against: fresh) {
+                if let problem = check(file, path: path, fileName: fileName,
+                                       strictNaming: directory.requiresMatchingFileNames, against: fresh) {
                     problems.append(problem)
                     continue
                 }
@@ -92,8 +92,8 @@ struct ServiceCatalog {
         }
     }
 
-    /// Rules that need more than the file itself: a valid name, the file name on a system
-    /// bus, and the first file wins a name.
+    /// Rules that need more than the file itself: a valid name, the file name in the
+    /// standard system directories, and the first file wins a name.
     private func check(_ file: ServiceFile, path: String, fileName: String, strictNaming: Bool,
                        against found: [String: Entry]) -> ServiceFileError? {
         if !NameValidation.isValid(file.name, as: .busName) || file.name.hasPrefix(":") {

@@ -6,7 +6,7 @@
 /// other service and client carries on.
 public struct ServiceFileError: Error, Equatable, Sendable, CustomStringConvertible {
     /// What is wrong.
-    public enum Reason: Equatable, Sendable {
+    public enum Reason: Hashable, Sendable {
         case tooLarge(size: Int, limit: Int)
         case invalidUTF8
         case keyBeforeGroup
@@ -60,7 +60,7 @@ public struct ServiceFileError: Error, Equatable, Sendable, CustomStringConverti
         case .missingGroup: "no [\(ServiceFile.group)] group"
         case .missingKey(let key): "no \"\(key)\" key in [\(ServiceFile.group)]"
         case .invalidBusName(let name): "Name=\(name) is not a valid well-known bus name"
-        case .nameMismatch(let expected): "a system bus service file must be named \(expected)"
+        case .nameMismatch(let expected): "a file in a standard system service directory must be named \(expected)"
         case .duplicateName(let name, let other): "\(name) is already provided by \(other); the first file found wins"
         case .unreadable(let errno): "cannot read the file (errno \(errno))"
         }

@@ -3,6 +3,15 @@
 // Where `<standard_session_servicedirs/>` and `<standard_system_servicedirs/>` look, as
 // dbus-daemon 1.14 expands them.
 
+/// One directory to scan for `.service` files.
+struct ServiceDirectoryPath: Equatable {
+    let path: String
+    /// The standard system directories are also read by the setuid launch helper, which
+    /// finds a service by file name: there a file must be named after its `Name=`. In a
+    /// `<servicedir>` dbus-daemon 1.14 accepts any name, even on a system bus (checked).
+    let requiresMatchingFileNames: Bool
+}
+
 /// Expands the configuration's service directory list into paths, in priority order (a
 /// name found in an earlier directory wins).
 enum StandardServiceDirectories {
@@ -15,17 +24,19 @@ enum StandardServiceDirectories {
                          "/lib/dbus-1/system-services"]
 
     /// Every directory `directories` names, without duplicates; `environment` reads a variable.
-    static func expand(_ directories: [ServiceDirectory], environment: (String) -> String?) -> [String] {
-        var paths: [String] = []
-        func add(_ path: String) {
+    static func expand(_ directories: [ServiceDirectory], environment: (String) -> String?) -> [ServiceDirectoryPath] {
+        var paths: [ServiceDirectoryPath] = []
+        func add(_ path: String, strict: Bool) {
             let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-            if !trimmed.isEmpty && !paths.contains(trimmed) { paths.append(trimmed) }
+            if !trimmed.isEmpty && !paths.contains(where: { $0.path == trimmed }) {
+                paths.append(ServiceDirectoryPath(path: trimmed, requiresMatchingFileNames: strict))
+            }
         }
         for directory in directories {
             switch directory {
-            case .path(let path): add(path)
-            case .standardSession: session(environment: environment).forEach(add)
-            case .standardSystem: system.forEach(add)
+            case .path(let path): add(path, strict: false)
+            case .standardSession: for path in session(environment: environment) { add(path, strict: false) }
+            case .standardSystem: for path in system { add(path, strict: true) }
             }
         }
         return paths
