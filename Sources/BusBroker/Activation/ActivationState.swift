@@ -61,7 +61,6 @@ struct HeldMessage {
     let bytes: [UInt8]
     var fds: [CInt]
     let serial: UInt32
-    let isMethodCall: Bool
     let wantsReply: Bool
 
     func closeDescriptors() {

@@ -39,8 +39,7 @@ extension Broker {
         }
         var bytes = rewriteBuffer.bytes
         if body.count > 0 { bytes.append(contentsOf: body) }
-        let held = HeldMessage(sender: senderID, bytes: bytes, fds: fds, serial: message.serial,
-                               isMethodCall: message.type == .methodCall, wantsReply: wantsReply)
+        let held = HeldMessage(sender: senderID, bytes: bytes, fds: fds, serial: message.serial, wantsReply: wantsReply)
         do throws(DriverError) {
             try activate(service, for: .held(held))
         } catch {

@@ -21,7 +21,7 @@ extension Broker {
         } catch {
             throw DriverError(name: "org.freedesktop.DBus.Error.Failed", message: "Cannot encode an ActivationRequest for \(unit): \(error)")
         }
-        let request = HeldMessage(sender: nil, bytes: bytes, fds: [], serial: message.serial, isMethodCall: false, wantsReply: false)
+        let request = HeldMessage(sender: nil, bytes: bytes, fds: [], serial: message.serial, wantsReply: false)
         if let systemd = registry.owner(of: Broker.systemdName) {
             deliverHeld(request, to: systemd)
             return
