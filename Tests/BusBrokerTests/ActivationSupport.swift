@@ -14,12 +14,13 @@ final class ActivationBus {
     /// bus) and answers every method call with an empty reply.
     static func echoExec(_ name: String) -> String { "/usr/bin/dbus-test-tool echo --name=\(name)" }
 
-    init(limits: [String: Int] = [:], extraArguments: [String] = []) throws {
+    /// `extraConfig`: more busconfig elements (a `<servicehelper>`, say).
+    init(limits: [String: Int] = [:], extraArguments: [String] = [], extraConfig: String = "") throws {
         services = FileManager.default.temporaryDirectory
             .appendingPathComponent("swiftbusd-services-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: services, withIntermediateDirectories: true)
         broker = try BrokerProcess(
-            limits: limits, policy: BrokerProcess.openPolicy + "\n  <servicedir>\(services.path)</servicedir>",
+            limits: limits, policy: BrokerProcess.openPolicy + "\n  <servicedir>\(services.path)</servicedir>\n" + extraConfig,
             extraArguments: extraArguments)
     }
 

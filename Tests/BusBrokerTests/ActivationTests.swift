@@ -74,6 +74,39 @@ struct ActivationTests {
         #expect(bus.zombieChildren().isEmpty)
     }
 
+    @Test("a service that daemonizes (exits 0, its child takes the name) still starts: exit 0 is not a failure")
+    func daemonizing() throws {
+        let bus = try ActivationBus()
+        defer { bus.stop() }
+        try bus.addService("org.example.Forks", exec: "/bin/sh -c \"(sleep 0.2; exec \(ActivationBus.echoExec("org.example.Forks"))) & exit 0\"")
+        let client = try bus.client()
+        #expect(try client.call(startService("org.example.Forks")).body == [.uint32(1)])
+    }
+
+    @Test("a system bus with a <servicehelper> runs `helper NAME` and reads its exit codes; a file without User= is refused")
+    func serviceHelper() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("helper-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let helper = scratch.appendingPathComponent("helper")
+        let arguments = scratch.appendingPathComponent("arguments")
+        try "#!/bin/sh\necho \"$@\" > \(arguments.path)\nexit 6\n".write(to: helper, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helper.path)
+        let bus = try ActivationBus(extraConfig: "<servicehelper>\(helper.path)</servicehelper>")
+        defer { bus.stop() }
+        try bus.addService("org.example.Helped", exec: "/bin/false", extra: "User=nobody\n")
+        try bus.addService("org.example.NoUser", exec: "/bin/false")
+        let client = try bus.client()
+        #expect(try client.call(startService("org.example.Helped")).errorText ==
+                ("org.freedesktop.DBus.Error.Spawn.ServiceNotFound", "Bus name not found in system service directory"))
+        #expect(try String(contentsOf: arguments, encoding: .utf8) == "org.example.Helped\n")
+        #expect(try client.call(startService("org.example.NoUser")).errorText ==
+                ("org.freedesktop.DBus.Error.Spawn.FileInvalid", "Cannot do system-bus activation with no user\n"))
+        let update = driverCall("UpdateActivationEnvironment", [.dictionary(key: .string, value: .string, [])])
+        #expect(try client.call(update).errorText ==
+                ("org.freedesktop.DBus.Error.AccessDenied", "Cannot change activation environment on a system bus."))
+    }
+
     @Test("a service that crashes: Spawn.ChildSignaled with the signal number")
     func childSignaled() throws {
         let bus = try ActivationBus()

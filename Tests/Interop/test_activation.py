@@ -99,6 +99,13 @@ def test_service_that_exits_without_its_name(bus):
 
 
 @broker_differs(LAUNCHER)
+def test_service_that_daemonizes_still_starts(bus):
+    # Exit status 0 is not a failure: the child it left behind takes the name.
+    add_service(bus, SERVICE, f'/bin/sh -c "(sleep 0.2; exec /usr/bin/dbus-test-tool echo --name={SERVICE}) & exit 0"')
+    assert driver_ok(bus, "StartServiceByName", f"string:{SERVICE}", "uint32:0").value() == 1
+
+
+@broker_differs(LAUNCHER)
 def test_service_that_crashes(bus):
     add_service(bus, "org.example.Crashes", '/bin/sh -c "kill -SEGV $$"')
     assert error_of(start(bus, "org.example.Crashes")) == \

@@ -243,7 +243,10 @@ extension Broker {
     }
 
     /// A child the bus started has been reaped; if its name was never taken, the
-    /// activation fails with how it ended.
+    /// activation fails with how it ended — and so does every other one waiting on the
+    /// same Exec= line, as in dbus-daemon. Exit status 0 is not a failure: a service that
+    /// daemonizes exits 0 before its child takes the name, so the wait goes on (bounded
+    /// by service_start_timeout).
     func serviceProcessExited(_ process: ServiceProcess, how: ServiceExit?) {
         activation.processes[process.pid] = nil
         let name = process.serviceName
@@ -251,12 +254,27 @@ extension Broker {
             logger.debug("service \(name) (pid \(process.pid)) exited")
             return
         }
-        let error: DriverError = switch how {
-        case .exited(let status)?: .childExited(name, status: status)
-        case .signaled(let signal)?: .childSignaled(name, signal: signal)
-        case nil: .exitedUnknown(name)
+        pending.process = nil
+        if how == .exited(status: 0) {
+            logger.info("service \(name) (pid \(process.pid)) exited with status 0 before taking its name; still waiting")
+            return
         }
+        let error = exitError(name, how)
+        let sameCommand = activation.pending.values.filter { $0 !== pending && $0.service.exec == pending.service.exec }
         failActivation(pending, error)
+        for other in sameCommand { failActivation(other, error) }
         flushPending()
+    }
+
+    /// The error for a child that ended without the name: the service helper's exit codes
+    /// mean specific failures; any other process reports its status or signal.
+    private func exitError(_ name: String, _ how: ServiceExit?) -> DriverError {
+        switch how {
+        case .exited(let status)?:
+            if config.serviceHelper != nil { return ServiceHelperExit.error(forExitCode: status) }
+            return .childExited(name, status: status)
+        case .signaled(let signal)?: return .childSignaled(name, signal: signal)
+        case nil: return .exitedUnknown(name)
+        }
     }
 }
