@@ -55,6 +55,25 @@ struct ActivationSystemdTests {
         #expect(reply.errorText == ("org.freedesktop.systemd1.NoSuchUnit", "Unit broken.service not found."))
     }
 
+    @Test("UpdateActivationEnvironment is forwarded to systemd as SetEnvironment([KEY=value]), no reply wanted")
+    func environmentForwarded() throws {
+        let bus = try ActivationBus(extraArguments: ["--systemd-activation"])
+        defer { bus.stop() }
+        let systemd = try fakeSystemd(bus)
+        let caller = try bus.client()
+        let update = driverCall("UpdateActivationEnvironment", [.dictionary(key: .string, value: .string, [
+            DBusDictEntry(key: .string("SWIFTBUS_A"), value: .string("one two")),
+        ])])
+        #expect(try caller.call(update).type == .methodReturn)
+        let forwarded = try systemd.receive { $0.member == "SetEnvironment" }
+        #expect(forwarded.type == .methodCall)
+        #expect(forwarded.flags.contains(.noReplyExpected))
+        #expect(forwarded.sender == "org.freedesktop.DBus")
+        #expect(forwarded.path == "/org/freedesktop/systemd1")
+        #expect(forwarded.interface == "org.freedesktop.systemd1.Manager")
+        #expect(forwarded.body == [.array(element: .string, [.string("SWIFTBUS_A=one two")])])
+    }
+
     @Test("a file without SystemdService= is still spawned by the bus")
     func plainFileStillSpawned() throws {
         let bus = try ActivationBus(extraArguments: ["--systemd-activation"])

@@ -167,6 +167,11 @@ async def systemd_scenario(bus, fail):
     started = asyncio.ensure_future(caller.bus.call(Message(
         destination=DBUS, path="/org/freedesktop/DBus", interface=DBUS, member="StartServiceByName",
         signature="su", body=[SERVICE, 0])))
+    await caller.driver("UpdateActivationEnvironment", "a{ss}", [{"SWIFTBUS_A": "one"}])
+    forwarded = await systemd.wait_for(
+        lambda messages: next((m for m in messages if m.member == "SetEnvironment"), None), "SetEnvironment")
+    assert (forwarded.sender, forwarded.path, forwarded.interface, forwarded.body) == \
+        (DBUS, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", [["SWIFTBUS_A=one"]])
     request = await systemd.wait_for(
         lambda messages: next((m for m in messages if m.member == "ActivationRequest"), None), "ActivationRequest")
     assert (request.sender, request.path, request.interface, request.destination, request.body) == \

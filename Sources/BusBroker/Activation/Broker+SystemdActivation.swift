@@ -13,21 +13,39 @@ extension Broker {
         logger.info("activating via systemd: service name='\(name)' unit='\(unit)'")
         var message = Message.signal(path: Broker.driverPath, interface: Broker.systemdActivatorInterface,
                                      member: "ActivationRequest", destination: Broker.systemdName, body: [.string(unit)])
+        try sendFromBus(&message, to: Broker.systemdName)
+    }
+
+    /// `org.freedesktop.systemd1.Manager.SetEnvironment(assignments)`, no reply wanted, so
+    /// services systemd starts see what UpdateActivationEnvironment set — sent, or held
+    /// while systemd is activated, as dbus-daemon's `bus_driver_send_or_activate` does.
+    func forwardEnvironmentToSystemd(_ assignments: [String]) throws(DriverError) {
+        var message = Message.methodCall(
+            path: "/org/freedesktop/systemd1", interface: "org.freedesktop.systemd1.Manager", member: "SetEnvironment",
+            destination: Broker.systemdName, body: [.array(element: .string, assignments.map { .string($0) })],
+            flags: .noReplyExpected)
+        try sendFromBus(&message, to: Broker.systemdName)
+    }
+
+    /// Delivers a message from the bus to `name`'s owner, or holds it while `name` is
+    /// activated; ServiceUnknown when nobody owns it and nothing provides it.
+    private func sendFromBus(_ message: inout Message, to name: String) throws(DriverError) {
         message.sender = Broker.driverName
         message.serial = takeDriverSerial()
         let bytes: [UInt8]
         do throws(WireError) {
             bytes = try message.encoded()
         } catch {
-            throw DriverError(name: "org.freedesktop.DBus.Error.Failed", message: "Cannot encode an ActivationRequest for \(unit): \(error)")
+            throw DriverError(name: "org.freedesktop.DBus.Error.Failed",
+                              message: "Cannot encode \(message.member ?? "a message") for \(name): \(error)")
         }
-        let request = HeldMessage(sender: nil, bytes: bytes, fds: [], serial: message.serial, wantsReply: false)
-        if let systemd = registry.owner(of: Broker.systemdName) {
-            deliverHeld(request, to: systemd)
+        let held = HeldMessage(sender: nil, bytes: bytes, fds: [], serial: message.serial, wantsReply: false)
+        if let owner = registry.owner(of: name) {
+            deliverHeld(held, to: owner)
             return
         }
-        guard let systemdService = serviceFile(for: Broker.systemdName) else { throw .serviceUnknown(Broker.systemdName) }
-        try activate(systemdService, for: .held(request))
+        guard let service = serviceFile(for: name) else { throw .serviceUnknown(name) }
+        try activate(service, for: .held(held))
     }
 
     /// A signal addressed to the bus. Only systemd's `ActivationFailure(unit, error name,

@@ -120,20 +120,24 @@ extension Broker {
         return DriverAnswer(isDeferred: true)
     }
 
-    /// Later spawns see these variables. A bus with a setuid service helper refuses, as
-    /// dbus-daemon does: the helper's environment is not the caller's to set.
+    /// Later spawns see these variables; with --systemd-activation systemd is told too. A
+    /// bus with a setuid service helper refuses, as dbus-daemon does: the helper's
+    /// environment is not the caller's to set.
     private func updateActivationEnvironment(_ call: DriverCall) throws(DriverError) -> DriverAnswer {
         try expect(call, "a{ss}")
         if config.serviceHelper != nil {
             throw DriverError(name: Broker.accessDeniedError, message: "Cannot change activation environment on a system bus.")
         }
+        var assignments: [String] = []
         if case .dictionary(_, _, let entries) = call.message.body[0] {
             for entry in entries {
                 if case .string(let key) = entry.key, case .string(let value) = entry.value {
                     activation.environmentUpdates[key] = value
+                    assignments.append("\(key)=\(value)")
                 }
             }
         }
+        if activation.usesSystemd { try forwardEnvironmentToSystemd(assignments) }
         return DriverAnswer()
     }
 }
