@@ -9,9 +9,6 @@ import Glibc
 /// the loop's thread.
 struct ActivationState {
     var catalog = ServiceCatalog()
-    /// Variables set by `UpdateActivationEnvironment`, applied over the broker's own
-    /// environment for every later spawn.
-    var environmentUpdates: [String: String] = [:]
     /// Activations waiting for their name to be taken, by name.
     var pending: [String: PendingActivation] = [:]
     /// Requests (StartServiceByName calls and held messages) across all pending

@@ -155,7 +155,7 @@ extension Broker {
     /// the starter variables dbus-daemon sets in the child.
     func spawnEnvironment() -> [String] {
         var environment = Self.processEnvironment()
-        for (key, value) in activation.environmentUpdates { environment[key] = value }
+        for (key, value) in activationEnvironment { environment[key] = value }
         if let address = activation.starterAddress {
             environment["DBUS_STARTER_ADDRESS"] = address
             if let type = config.type {

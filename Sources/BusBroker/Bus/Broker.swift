@@ -24,6 +24,8 @@ public final class Broker {
     var replies: ReplyTracker
     var matches: MatchIndex
     var allocator = UniqueNameAllocator()
+    /// Service files, activations under way and the processes started (Activation/).
+    var activation = ActivationState()
     /// The compiled `<policy>` blocks of `config`.
     var policy: PolicyEngine
     /// The rules of each connection that some rule restricts, by connection; an
@@ -51,8 +53,8 @@ public final class Broker {
     /// The deadline the reply timer is armed for, if any.
     var armedReplyDeadline: UInt64?
     var listeners: [Listener] = []
-    /// Service files, activations under way and the processes started (Activation/).
-    var activation = ActivationState()
+    /// `UpdateActivationEnvironment`'s variables, for services the bus starts.
+    var activationEnvironment: [String: String] = [:]
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
     public var configurationReloader: (() throws(ConfigError) -> BusConfig)?
     let machineID: String

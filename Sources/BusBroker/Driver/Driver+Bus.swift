@@ -132,7 +132,7 @@ extension Broker {
         if case .dictionary(_, _, let entries) = call.message.body[0] {
             for entry in entries {
                 if case .string(let key) = entry.key, case .string(let value) = entry.value {
-                    activation.environmentUpdates[key] = value
+                    activationEnvironment[key] = value
                     assignments.append("\(key)=\(value)")
                 }
             }
