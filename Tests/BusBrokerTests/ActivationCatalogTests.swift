@@ -54,6 +54,28 @@ struct ActivationCatalogTests {
         #expect(catalog.entries.keys.sorted() == ["org.example.C"])
     }
 
+    @Test("isStale: only after a directory or the providing file changed")
+    func staleness() throws {
+        let dirs = try Directories()
+        try dirs.write("high", "a.service", name: "org.example.A")
+        var catalog = ServiceCatalog()
+        let scan = [ServiceDirectoryPath(path: dirs.path("high"), requiresMatchingFileNames: false),
+                    ServiceDirectoryPath(path: dirs.path("missing"), requiresMatchingFileNames: false)]
+        _ = catalog.refresh(directories: scan)
+        #expect(!catalog.isStale(for: "org.example.A", directories: scan))
+        #expect(!catalog.isStale(for: "org.example.Unknown", directories: scan))
+        #expect(catalog.isStale(for: "org.example.A", directories: Array(scan.prefix(1))))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dirs.path("high") + "/a.service"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("# edited in place\n".utf8))
+        try handle.close()
+        #expect(catalog.isStale(for: "org.example.A", directories: scan))
+        #expect(!catalog.isStale(for: "org.example.Unknown", directories: scan))
+        _ = catalog.refresh(directories: scan)
+        try dirs.write("high", "b.service", name: "org.example.B")
+        #expect(catalog.isStale(for: "org.example.B", directories: scan))
+    }
+
     @Test("bad names are refused; in a standard system directory the file must be named after Name=")
     func naming() throws {
         let dirs = try Directories()

@@ -26,8 +26,11 @@ struct ActivationState {
 final class PendingActivation {
     let name: String
     let service: ServiceFile
-    /// The child started for it; nil while systemd starts it, or before the spawn.
+    /// The child started for it; nil while systemd starts it, before the spawn, and
+    /// after a child that exited 0 (it may have daemonized).
     var process: pid_t?
+    /// Handed to systemd (ActivationRequest) rather than spawned.
+    var viaSystemd = false
     var timeout: TimerID?
     /// Callers of StartServiceByName waiting for the answer, in order.
     var starters: [StartRequest] = []

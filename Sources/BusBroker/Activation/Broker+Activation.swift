@@ -30,10 +30,13 @@ extension Broker {
 
     /// Rescans the service directories; files newly found broken are logged once.
     func refreshServiceCatalog() {
-        let directories = StandardServiceDirectories.expand(config.serviceDirectories, environment: Broker.environment)
-        for problem in activation.catalog.refresh(directories: directories) {
+        for problem in activation.catalog.refresh(directories: serviceDirectories()) {
             logger.warning("service file skipped: \(problem)")
         }
+    }
+
+    private func serviceDirectories() -> [ServiceDirectoryPath] {
+        StandardServiceDirectories.expand(config.serviceDirectories, environment: Broker.environment)
     }
 
     /// Every name a `.service` file provides, after a rescan.
@@ -42,11 +45,11 @@ extension Broker {
         return activation.catalog.entries.keys.sorted()
     }
 
-    /// The service file for `name`, rescanning the directories once if it is not known:
-    /// a file dropped in since the last scan is found without a reload, as in dbus-daemon.
+    /// The service file for `name`, after a rescan if a directory or the name's file
+    /// changed: a file dropped in, edited or removed since the last scan counts without a
+    /// reload, as in dbus-daemon.
     func serviceFile(for name: String) -> ServiceFile? {
-        if let known = activation.catalog.entries[name] { return known.service }
-        refreshServiceCatalog()
+        if activation.catalog.isStale(for: name, directories: serviceDirectories()) { refreshServiceCatalog() }
         return activation.catalog.entries[name]?.service
     }
 
@@ -112,6 +115,7 @@ extension Broker {
             // systemd itself is starting up: it will take its name on its own.
             if name == Broker.systemdName { return }
             if let unit = pending.service.systemdService {
+                pending.viaSystemd = true
                 try requestSystemdActivation(of: unit, for: name)
                 return
             }
@@ -230,7 +234,7 @@ extension Broker {
             }
         }
         if pending.name == Broker.systemdName {
-            let waiting = activation.pending.values.filter { $0.service.systemdService != nil && $0.process == nil }
+            let waiting = activation.pending.values.filter(\.viaSystemd)
             for other in waiting { failActivation(other, error) }
         }
     }

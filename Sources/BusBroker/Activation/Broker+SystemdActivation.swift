@@ -58,7 +58,7 @@ extension Broker {
               case .string(let text) = message.body[2]
         else { return }
         logger.info("activation via systemd failed for unit '\(unit)': \(text)")
-        let failed = activation.pending.values.filter { $0.service.systemdService == unit }
+        let failed = activation.pending.values.filter { $0.viaSystemd && $0.service.systemdService == unit }
         for pending in failed { failActivation(pending, DriverError(name: code, message: text)) }
     }
 }

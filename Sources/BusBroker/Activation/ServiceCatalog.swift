@@ -6,10 +6,12 @@ import DBusWire
 import Glibc
 
 /// The `.service` files the bus can start, by bus name. `refresh` rescans the directories;
-/// a file whose size, mtime and inode are unchanged is not parsed again, so rescanning on
-/// every lookup that misses (dbus-daemon's way to notice new files without inotify) and on
-/// `ListActivatableNames` costs a `stat` per file. A broken file is reported once, the
-/// first time it is seen in that state, and skipped.
+/// a file whose size, mtime and inode are unchanged is not parsed again, so a rescan costs
+/// a `stat` per file. `isStale` tells a lookup whether a rescan is needed at all: when a
+/// directory's mtime moved (a file was added, removed or renamed into place) or the file
+/// that provides the name changed — dbus-daemon's checks on lookup, at a few `stat`s, so
+/// no inotify watch is needed. A broken file is reported once, the first time it is seen
+/// in that state, and skipped.
 struct ServiceCatalog {
     /// One usable service file.
     struct Entry: Equatable {
@@ -33,6 +35,19 @@ struct ServiceCatalog {
     private(set) var entries: [String: Entry] = [:]
     private var parsed: [String: Parsed] = [:]
     private var reported: Set<String> = []
+    /// The directories of the last scan and their stamps (nil: missing then).
+    private var scanned: [ServiceDirectoryPath] = []
+    private var directoryStamps: [String: Stamp] = [:]
+
+    /// Whether a lookup of `name` in `directories` needs a rescan first.
+    func isStale(for name: String, directories: [ServiceDirectoryPath]) -> Bool {
+        if directories != scanned { return true }
+        for directory in directories where Self.stamp(of: directory.path, kind: S_IFDIR) != directoryStamps[directory.path] {
+            return true
+        }
+        if let entry = entries[name], Self.stamp(of: entry.path, kind: S_IFREG) != parsed[entry.path]?.stamp { return true }
+        return false
+    }
 
     /// Rescans `directories` in priority order; returns the problems not reported before.
     mutating func refresh(directories: [ServiceDirectoryPath],
@@ -40,7 +55,10 @@ struct ServiceCatalog {
         var fresh: [String: Entry] = [:]
         var freshParsed: [String: Parsed] = [:]
         var problems: [ServiceFileError] = []
+        scanned = directories
+        directoryStamps = [:]
         for directory in directories {
+            directoryStamps[directory.path] = Self.stamp(of: directory.path, kind: S_IFDIR)
             guard let names = fileSystem.entries(of: directory.path) else { continue }
             for fileName in names.filter({ $0.hasSuffix(".service") }).sorted() {
                 let path = directory.path + "/" + fileName
@@ -64,7 +82,7 @@ struct ServiceCatalog {
     /// The file at `path`, parsed again only if it changed since the last scan.
     private func load(_ path: String, fileSystem: any ConfigFileSystem, into table: inout [String: Parsed],
                       problems: inout [ServiceFileError]) -> ServiceFile? {
-        guard let stamp = Self.stamp(of: path) else { return nil }
+        guard let stamp = Self.stamp(of: path, kind: S_IFREG) else { return nil }
         let entry: Parsed
         if let known = parsed[path], known.stamp == stamp {
             entry = known
@@ -108,9 +126,10 @@ struct ServiceCatalog {
         return nil
     }
 
-    private static func stamp(of path: String) -> Stamp? {
+    /// The stamp of `path` if it exists and is of `kind` (`S_IFREG`, `S_IFDIR`).
+    private static func stamp(of path: String, kind: mode_t) -> Stamp? {
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == kind else { return nil }
         return Stamp(size: Int(info.st_size), modified: Int(info.st_mtim.tv_sec),
                      modifiedNanoseconds: Int(info.st_mtim.tv_nsec), inode: UInt(info.st_ino))
     }
