@@ -148,8 +148,8 @@ struct ActivationTests {
     func pendingLimit() throws {
         let bus = try ActivationBus(limits: ["max_pending_service_starts": 1, "service_start_timeout": 2000])
         defer { bus.stop() }
-        try bus.addService("org.example.Slow", exec: "/bin/sleep 30")
-        try bus.addService("org.example.Other", exec: "/bin/sleep 30")
+        try bus.addService("org.example.Slow", exec: "/bin/sleep 3")
+        try bus.addService("org.example.Other", exec: "/bin/sleep 3")
         let first = try bus.client()
         try first.send(startService("org.example.Slow"))
         let second = try bus.client()
