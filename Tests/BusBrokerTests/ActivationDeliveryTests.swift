@@ -103,3 +103,24 @@ struct ActivationDeliveryTests {
         #expect(delivered.map(\.serial) == accepted)
     }
 }
+
+@Suite("swiftbusd activation: policy", .serialized)
+struct ActivationPolicyTests {
+    @Test("a message the sender may not send to the name does not start its service: AccessDenied, nothing spawned")
+    func deniedSendStartsNothing() throws {
+        let bus = try ActivationBus(extraConfig: """
+            <policy context="default"><deny send_destination="org.example.Denied"/></policy>
+            """)
+        defer { bus.stop() }
+        let marker = bus.services.appendingPathComponent("started")
+        try bus.addService("org.example.Denied", exec: "/bin/sh -c \"touch \(marker.path); exec \(ActivationBus.echoExec("org.example.Denied"))\"")
+        let caller = try bus.client()
+        let reply = try caller.call(callService("org.example.Denied"))
+        #expect(reply.errorName == "org.freedesktop.DBus.Error.AccessDenied")
+        let text = reply.errorText.1 ?? ""
+        #expect(text.hasPrefix("Rejected send message, 2 matched rules; type=\"method_call\", sender=\"\(caller.uniqueName)\""))
+        #expect(text.hasSuffix("destination=\"org.example.Denied\" (bus)"))
+        #expect(try caller.call(driverCall("NameHasOwner", [.string("org.example.Denied")])).body == [.boolean(false)])
+        #expect(!FileManager.default.fileExists(atPath: marker.path))
+    }
+}

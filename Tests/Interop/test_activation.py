@@ -1,6 +1,7 @@
 # Activation interop: the bus starts services from .service files for real clients
 # (dbus-send, gdbus, busctl, dbus-fast), with dbus-daemon's replies, errors and texts.
 import asyncio
+import re
 import shutil
 import tempfile
 
@@ -140,6 +141,35 @@ def test_update_activation_environment_reaches_the_service(bus):
     assert "DBUS_STARTER_BUS_TYPE=session" in lines
     starter = [line for line in lines if line.startswith("DBUS_STARTER_ADDRESS=")]
     assert starter and starter[0].startswith(f"DBUS_STARTER_ADDRESS=unix:path={bus.socket}")
+
+
+@pytest.fixture
+def denying_bus():
+    """A bus whose policy denies sending to org.example.Denied."""
+    if BUS_KIND == "dbus-broker":
+        pytest.skip(f"dbus-broker: {LAUNCHER}")
+    directory = tempfile.mkdtemp(prefix="sbi-")
+    b = Bus(BUS_KIND, directory)
+    b.config.write_text(b.config.read_text().replace(
+        "</policy>", '  <deny send_destination="org.example.Denied"/>\n  </policy>'))
+    b.start()
+    yield b
+    survived = b.alive()
+    b.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+    assert survived, f"{b.kind} died during the test"
+
+
+def test_send_policy_is_checked_before_activation(denying_bus):
+    marker = denying_bus.dir / "started"
+    add_service(denying_bus, "org.example.Denied", f'/bin/sh -c "touch {marker}"')
+    result = dbus_send(denying_bus, "Ping", dest="org.example.Denied", path="/", interface="org.example.Test")
+    assert result.error_name == "org.freedesktop.DBus.Error.AccessDenied"
+    assert re.fullmatch(
+        r'Rejected send message, 2 matched rules; type="method_call", sender=":1\.\d+" \(uid=\d+ pid=\d+ '
+        r'comm="[^"]*"\) interface="org.example.Test" member="Ping" error name="\(unset\)" requested_reply="0" '
+        r'destination="org.example.Denied" \(bus\)', result.error_text), result.error_text
+    assert not marker.exists()
 
 
 # --systemd-activation: a client playing systemd owns org.freedesktop.systemd1.

@@ -23,6 +23,10 @@ extension Broker {
             return true
         }
         guard destination.first != UInt8(ascii: ":"), let service = serviceFile(for: name) else { return false }
+        // The sender's send rules decide before anything starts, the name to be activated
+        // standing for the receiver that does not exist yet (dbus-daemon 1.14): a peer may
+        // not start a service it could not talk to. The refusal is the driver-call one.
+        guard allowsDriverCall(message, from: sender, senderID: senderID) else { return true }
         var fds: [CInt] = []
         for index in 0..<message.unixFDCount {
             let copy = duplicateDescriptor(sender.receivedDescriptors.rawValue(at: index))
