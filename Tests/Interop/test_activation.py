@@ -1,6 +1,7 @@
 # Activation interop: the bus starts services from .service files for real clients
 # (dbus-send, gdbus, busctl, dbus-fast), with dbus-daemon's replies, errors and texts.
 import asyncio
+import os
 import re
 import shutil
 import tempfile
@@ -9,7 +10,7 @@ import pytest
 from dbus_fast import Message, MessageFlag, MessageType
 
 from clients import Recorder
-from support import BUS_KIND, Bus, DBUS, broker_differs, dbus_send, driver_ok, error_of, run
+from support import BUS_KIND, Bus, DBUS, SendResult, broker_differs, dbus_send, driver_ok, error_of, run
 
 SERVICE = "org.example.Activated"
 LAUNCHER = "the helper's launcher reads the host's service directories, not the test's"
@@ -143,21 +144,51 @@ def test_update_activation_environment_reaches_the_service(bus):
     assert starter and starter[0].startswith(f"DBUS_STARTER_ADDRESS=unix:path={bus.socket}")
 
 
-@pytest.fixture
-def denying_bus():
-    """A bus whose policy denies sending to org.example.Denied."""
-    if BUS_KIND == "dbus-broker":
-        pytest.skip(f"dbus-broker: {LAUNCHER}")
+def bus_with_policy(rule):
+    """A bus like the `bus` fixture's whose default policy also has `rule`."""
     directory = tempfile.mkdtemp(prefix="sbi-")
     b = Bus(BUS_KIND, directory)
-    b.config.write_text(b.config.read_text().replace(
-        "</policy>", '  <deny send_destination="org.example.Denied"/>\n  </policy>'))
+    b.config.write_text(b.config.read_text().replace("</policy>", f"  {rule}\n  </policy>"))
     b.start()
     yield b
     survived = b.alive()
     b.stop()
     shutil.rmtree(directory, ignore_errors=True)
     assert survived, f"{b.kind} died during the test"
+
+
+@pytest.fixture
+def denying_bus():
+    """A bus whose policy denies sending to org.example.Denied."""
+    if BUS_KIND == "dbus-broker":
+        pytest.skip(f"dbus-broker: {LAUNCHER}")
+    yield from bus_with_policy('<deny send_destination="org.example.Denied"/>')
+
+
+@pytest.fixture
+def shared_bus():
+    """A bus every user may connect to."""
+    if BUS_KIND == "dbus-broker":
+        pytest.skip("dbus-broker: its harness's bus does not let a second user register (checked: no Hello reply)")
+    yield from bus_with_policy('<allow user="*"/>')
+
+
+def test_update_activation_environment_needs_a_privileged_caller(shared_bus):
+    bus = shared_bus
+    # Only root and the bus's own user may change what every service is started with.
+    os.chmod(bus.dir, 0o755)
+    os.chmod(bus.socket, 0o777)
+    nobody = SendResult(run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "dbus-send",
+                             f"--bus={bus.address}", "--print-reply", f"--dest={DBUS}", "/org/freedesktop/DBus",
+                             f"{DBUS}.UpdateActivationEnvironment", "dict:string:string:A,b"], check=False))
+    assert nobody.error_name == "org.freedesktop.DBus.Error.AccessDenied", nobody.stderr
+    if BUS_KIND != "dbus-broker":
+        assert re.fullmatch(r'rejected attempt to call UpdateActivationEnvironment by connection :1\.\d+ '
+                            r'\(uid=65534 pid=\d+ comm="dbus-send[^"]*"\) with uid 65534', nobody.error_text), \
+            nobody.error_text
+    driver_ok(bus, "UpdateActivationEnvironment", "dict:string:string:A,b")
+
+
 
 
 def test_send_policy_is_checked_before_activation(denying_bus):

@@ -1,6 +1,7 @@
 // Driver Bus Methods
 //
 // The methods of the `org.freedesktop.DBus` interface, dispatched by name.
+import BusPlatform
 import DBusWire
 
 extension Broker {
@@ -120,11 +121,12 @@ extension Broker {
         return DriverAnswer(isDeferred: true)
     }
 
-    /// Later spawns see these variables; with --systemd-activation systemd is told too. A
-    /// bus with a setuid service helper refuses, as dbus-daemon does: the helper's
-    /// environment is not the caller's to set.
+    /// Later spawns see these variables; with --systemd-activation systemd is told too.
+    /// Refused, as by dbus-daemon, to anyone but root and the bus's own user (it decides
+    /// what every service runs with) and on a bus with a setuid service helper.
     private func updateActivationEnvironment(_ call: DriverCall) throws(DriverError) -> DriverAnswer {
         try expect(call, "a{ss}")
+        try requirePrivilegedCaller(call)
         if config.serviceHelper != nil {
             throw DriverError(name: Broker.accessDeniedError, message: "Cannot change activation environment on a system bus.")
         }
@@ -139,5 +141,17 @@ extension Broker {
         }
         if activation.usesSystemd { try forwardEnvironmentToSystemd(assignments) }
         return DriverAnswer()
+    }
+
+    /// dbus-daemon's `bus_driver_check_caller_is_privileged`: root or the bus's own uid.
+    private func requirePrivilegedCaller(_ call: DriverCall) throws(DriverError) {
+        let process = call.peer.identity.process
+        if process.userID == 0 || process.userID == ProcessControl.effectiveUserID { return }
+        let logInfo = AccessDeniedText.logInfo(
+            uid: UInt32(process.userID), pid: Int32(process.processID),
+            command: Broker.commandLine(of: Int32(process.processID)), securityLabel: call.peer.identity.securityLabel)
+        let text = "rejected attempt to call \(call.member) by connection \(call.caller.uniqueName) (\(logInfo)) with uid \(process.userID)"
+        logger.warning("\(text)")
+        throw DriverError(name: Broker.accessDeniedError, message: text)
     }
 }
