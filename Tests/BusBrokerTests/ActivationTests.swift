@@ -158,6 +158,26 @@ struct ActivationTests {
                  "The maximum number of pending activations has been reached, activation of org.example.Other failed"))
     }
 
+    @Test("the service inherits no broker descriptor, no blocked signal and not the broker's ignored SIGPIPE")
+    func cleanChild() throws {
+        let bus = try ActivationBus(limits: ["service_start_timeout": 300])
+        defer { bus.stop() }
+        let fds = bus.services.appendingPathComponent("fds.txt")
+        let signals = bus.services.appendingPathComponent("signals.txt")
+        try bus.addService("org.example.Probe", exec: """
+            /bin/sh -c "ls -l /proc/self/fd > \(fds.path); exec /bin/grep -E '^Sig(Blk|Ign):' /proc/self/status > \(signals.path)"
+            """)
+        let client = try bus.client()
+        #expect(try client.call(startService("org.example.Probe")).errorName == "org.freedesktop.DBus.Error.TimedOut")
+        let listing = try String(contentsOf: fds, encoding: .utf8)
+        #expect(!listing.contains("socket:"), "\(listing)")
+        #expect(!listing.contains("anon_inode:"), "\(listing)")
+        let status = try String(contentsOf: signals, encoding: .utf8).split(separator: "\n")
+        #expect(status.first == "SigBlk:\t0000000000000000")
+        let ignored = status.last.flatMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) } ?? .max
+        #expect(ignored & (1 << (UInt64(SIGPIPE) - 1)) == 0)
+    }
+
     @Test("the service's environment: UpdateActivationEnvironment's variables and the starter address and type")
     func environment() throws {
         let bus = try ActivationBus()
