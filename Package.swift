@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "BusPlatform", dependencies: ["CSwiftBusShims"], swiftSettings: strict),
         .target(
             name: "BusBroker",
-            dependencies: ["DBusWire", "BusPlatform", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DBusWire", "BusPlatform", "CSwiftBusShims", .product(name: "Logging", package: "swift-log")],
             // The broker is one thread whose class state (Broker, Peer) is touched ~30 times per
             // message; the runtime's exclusivity check on each access was 20% of its
             // instructions per round trip (callgrind). The compile-time checks stay on.

@@ -30,6 +30,8 @@ struct Daemon {
         broker.configurationReloader = { () throws(ConfigError) -> BusConfig in try loadConfig(options) }
         let addresses = listen(broker)
         guard let printed = addresses.first else { fail("no address to listen on") }
+        broker.activationAddress = printed
+        broker.systemdActivation = options.systemdActivation
         if shouldFork {
             switch forkDaemon() {
             case .parent(let child):
@@ -62,7 +64,8 @@ struct Daemon {
 
     private func listen(_ broker: Broker) -> [String] {
         do throws(ListenError) {
-            if options.systemdActivation {
+            // Sockets passed by systemd; --systemd-activation alone (as in tests) listens as usual.
+            if options.systemdActivation && Broker.environment("LISTEN_FDS") != nil {
                 _ = try broker.listenOnInheritedSockets()
                 return [options.address ?? config.listen.first ?? "unix:socket-activated"]
             }

@@ -109,6 +109,8 @@ extension Broker {
                 sendNameSignal("NameAcquired", name: name, to: peer)
             }
         }
+        // Activation hook: a name taken by a service being started releases its waiters.
+        activationsCompleted(by: events)
     }
 
     private func sendNameSignal(_ member: String, name: String, to peer: PeerID) {

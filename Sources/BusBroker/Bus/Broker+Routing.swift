@@ -108,6 +108,8 @@ extension Broker {
     private func routeUnicast(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID, destination: UnsafeRawBufferPointer,
                               direct: Bool) {
         guard let receiverID = resolve(destination), let receiver = peers[receiverID], !receiver.isClosed else {
+            // Activation hook: an activatable name with no owner holds the message and starts its service.
+            if holdForActivation(message, from: sender, senderID: senderID, destination: destination, body: body) { return }
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 let name = String(decoding: destination, as: UTF8.self)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.ServiceUnknown",

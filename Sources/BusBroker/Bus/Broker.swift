@@ -24,6 +24,8 @@ public final class Broker {
     var replies: ReplyTracker
     var matches: MatchIndex
     var allocator = UniqueNameAllocator()
+    /// Service files, activations under way and the processes started (Activation/).
+    var activation = ActivationState()
     /// The compiled `<policy>` blocks of `config`.
     var policy: PolicyEngine
     /// The rules of each connection that some rule restricts, by connection; an
@@ -252,6 +254,7 @@ public final class Broker {
             config = fresh
             limits = RuntimeLimits(fresh.limits)
             reloadPolicy()
+            refreshServiceCatalog()
             logger.info("configuration reloaded from \(fresh.files.first ?? "?")")
             return nil
         } catch {
