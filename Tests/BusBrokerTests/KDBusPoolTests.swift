@@ -105,6 +105,7 @@ struct KDBusPoolTests {
         #expect(try sender.call(driverCall("GetId")).type == .methodReturn)
         var position: Int?
         var routine: [UInt32] = []
+        var sequences: [UInt64] = []
         while routine.count < count || position == nil {
             let message = try receiver.receiveFresh()
             if message.member == "Urgent" {
@@ -112,8 +113,11 @@ struct KDBusPoolTests {
                 #expect(receiver.received.last?.priority == -1)
             } else if message.member == "Routine", case .uint32(let value)? = message.body.first {
                 routine.append(value)
+                sequences.append(receiver.received.last?.sequence ?? 0)
             }
         }
+        let increasing = zip(sequences, sequences.dropFirst()).allSatisfy { $0 < $1 }
+        #expect(increasing, "slices carry the bus-wide sequence number, growing message by message")
         let urgent = try #require(position)
         #expect(urgent < count, "the urgent message overtook routine ones still waiting in the broker")
         let inOrder = routine == Array(0..<UInt32(count))

@@ -16,6 +16,8 @@ extension Broker {
     /// otherwise to every peer whose rules match; `fds` go with it (owned by the callee now).
     func sendFromDriver(_ message: Message, fds: [CInt] = []) {
         kdbusState.sequence &+= 1
+        let routing = kdbusState.suspendSenderContext()  // kdbus hook: the bus's own priority and no memfd parts
+        defer { kdbusState.resume(routing) }
         var message = message
         message.sender = Broker.driverName
         message.serial = takeDriverSerial()

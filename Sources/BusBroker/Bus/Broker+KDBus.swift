@@ -61,7 +61,7 @@ extension Broker {
     }
 
     private func handle(_ record: KDBusRecord, from peer: Peer, connection: KDBusConnection) {
-        let at = "kdbus record at stream offset \(connection.recordOffset)"
+        let at = KDBusRecordPlace(streamOffset: connection.recordOffset)
         switch record {
         case .arenaAnnouncement(let size):
             guard !connection.hasArena else {
@@ -88,7 +88,7 @@ extension Broker {
         }
     }
 
-    private func mapArena(size: UInt64, from peer: Peer, connection: KDBusConnection, at: String) {
+    private func mapArena(size: UInt64, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
         guard size == UInt64(connection.agreement.arenaSize) else {
             disconnect(peer, reason: "\(at): ARENA of \(size) bytes, but \(connection.agreement.arenaSize) were agreed")
             return
@@ -113,7 +113,7 @@ extension Broker {
     /// A SEND: copy the message out of the arena into broker memory (the client can change
     /// the arena at any time), validate the copy, route it as any classic message, then
     /// tell the client the space is free again (*consumed*).
-    private func carryOut(_ send: KDBusRecord.Send, from peer: Peer, connection: KDBusConnection, at: String) {
+    private func carryOut(_ send: KDBusRecord.Send, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
         let fdCount = Int(send.fdCount)
         let descriptorCount = fdCount + Int(send.memfdCount)
         guard peer.receivedDescriptors.count >= descriptorCount else {
@@ -140,26 +140,32 @@ extension Broker {
         if !peer.isClosed { peer.receivedDescriptors.dropFirst(descriptorCount) }
     }
 
-    /// Validates a message copied out of an arena (or assembled from parts) and routes it.
-    func routeCopied(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, priority: Int32, at: String) {
+    /// Validates a message copied out of an arena and routes it.
+    func routeCopied(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, priority: Int32, at: KDBusRecordPlace) {
+        guard let view = validatedCopy(message, from: peer, fdCount: fdCount, at: at) else { return }
+        kdbusState.currentPriority = priority
+        route(view, from: peer)
+        kdbusState.currentPriority = 0
+    }
+
+    /// The view of a message in broker memory, or nil after disconnecting its sender.
+    func validatedCopy(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, at: KDBusRecordPlace) -> MessageHeaderView? {
         let view: MessageHeaderView
         do throws(WireError) {
             view = try MessageHeaderView(validating: message, unixFDsReceived: fdCount)
         } catch {
             disconnect(peer, reason: "\(at): invalid message: \(error)")
-            return
+            return nil
         }
         guard view.unixFDCount == fdCount else {
             disconnect(peer, reason: "\(at): SEND carries \(fdCount) fds, its message declares UNIX_FDS=\(view.unixFDCount)")
-            return
+            return nil
         }
         if fdCount > limits.maxMessageUnixFDs {
             disconnect(peer, reason: "\(at): message carries \(fdCount) fds, max_message_unix_fds=\(limits.maxMessageUnixFDs)")
-            return
+            return nil
         }
-        kdbusState.currentPriority = priority
-        route(view, from: peer)
-        kdbusState.currentPriority = 0
+        return view
     }
 
     // MARK: - Delivery into a pool
@@ -195,7 +201,10 @@ extension Broker {
             pendingDisconnects.append((receiver, "it holds \(connection.waitingDescriptorCount + receiver.output.queuedDescriptors) unread fds and \(fds.count) more would pass max_outgoing_unix_fds=\(limits.maxOutgoingUnixFDs)"))
             return false
         }
-        let composer = KDBusSliceComposer(metadata: connection.agreement.metadata, message: message, body: body)
+        // Parts describe the routed message's body; anything shorter is not that message.
+        let parts = kdbusState.currentParts.flatMap { message.count + body.count >= $0.bodyLength ? $0 : nil }
+        let composer = KDBusSliceComposer(metadata: connection.agreement.metadata, message: message, body: body, parts: parts,
+                                          sender: kdbusState.currentSender)
         let slice: PoolSlice
         do throws(PoolError) {
             slice = try connection.pool.allocate(composer.length)
@@ -208,12 +217,27 @@ extension Broker {
             logger.debug("\(receiver.logName): receive pool full, \(isUnicast ? "unicast refused" : "broadcast dropped"): \(error)")
             return false
         }
+        var descriptors = fds
+        if let parts {
+            // One more reference to each memfd, no copy of its bytes.
+            for index in composer.memfdOrder {
+                let copy = duplicateDescriptor(parts.memfds[index])
+                guard copy >= 0 else {
+                    for fd in descriptors { closeDescriptor(fd) }
+                    try? connection.pool.free(offset: slice.offset)
+                    logger.warning("cannot duplicate a memfd for \(receiver.logName): errno \(currentErrno())")
+                    return false
+                }
+                descriptors.append(copy)
+            }
+        }
         let sequence = kdbusState.sequence
         connection.pool.withSliceBytes(slice) { bytes in composer.write(into: bytes, sequence: sequence) }
         connection.enqueue(
             KDBusRecord.Receive(poolOffset: UInt64(slice.offset), length: UInt64(composer.length),
-                                priority: kdbusState.currentPriority, fdCount: UInt16(fds.count)),
-            fds: fds)
+                                priority: kdbusState.currentPriority, fdCount: UInt16(fds.count),
+                                memfdCount: UInt16(descriptors.count - fds.count)),
+            fds: descriptors)
         scheduleFlush(receiver)
         return true
     }
@@ -231,5 +255,23 @@ extension Broker {
     func moveWaitingRecords(of peer: Peer) {
         guard let connection = peer.kdbus, peer.output.isEmpty else { return }
         connection.moveWaiting(to: &peer.output)
+    }
+}
+
+extension Broker {
+    /// The router's direct unicast path, for a pool receiver: the header is rewritten into
+    /// `rewriteBuffer` (small) and the body copied once, from where the message lies, into
+    /// the slice.
+    func forwardToPool(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Bool {
+        let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
+            Result { () throws(WireError) in try message.rewriteHeader(sender: name, into: &self.rewriteBuffer) }
+        }
+        if case .failure(let error) = rewritten {
+            logger.warning("\(sender.logName): message cannot be forwarded to \(receiver.logName): \(error)")
+            return false
+        }
+        return rewriteBuffer.bytes.withUnsafeBytes { header in
+            deliverToPool(header, body: message.body, to: receiver, fds: sender, count: message.unixFDCount, isUnicast: true)
+        }
     }
 }

@@ -11,6 +11,11 @@ final class KDBusBrokerState {
     private var capacity: Int
     /// The SEND priority of the message being routed; 0 for classic senders and the driver.
     var currentPriority: Int32 = 0
+    /// The memfd parts of the message being routed, if it came with any.
+    var currentParts: KDBusBodyParts?
+    /// The peer whose message is being routed (nil while the driver sends its own): what
+    /// metadata items in a slice describe.
+    var currentSender: Peer?
     /// Counts messages entering the bus (`Broker.route`, driver messages); slices carry it.
     var sequence: UInt64 = 0
     /// Largest pool and arena granted (`KDBusLimits` by default).
@@ -25,6 +30,42 @@ final class KDBusBrokerState {
     }
 
     deinit { copy.deallocate() }
+
+    /// What describes the message being routed (its priority and memfd parts); a message the
+    /// driver sends meanwhile must not inherit it.
+    struct SenderContext {
+        var priority: Int32
+        var parts: KDBusBodyParts?
+        var sender: Peer?
+    }
+
+    /// Starts routing a message from `sender`: a new sequence number, and the sender for
+    /// slices. `leave` restores what was there (routing can nest: a driver call's replies).
+    func enter(from sender: Peer) -> SenderContext {
+        sequence &+= 1
+        defer { currentSender = sender }
+        return SenderContext(priority: currentPriority, parts: currentParts, sender: currentSender)
+    }
+
+    func leave(_ context: SenderContext) {
+        currentSender = context.sender
+    }
+
+    /// Clears the sender context for a driver message; `resume` puts it back.
+    func suspendSenderContext() -> SenderContext {
+        defer {
+            currentPriority = 0
+            currentParts = nil
+            currentSender = nil
+        }
+        return SenderContext(priority: currentPriority, parts: currentParts, sender: currentSender)
+    }
+
+    func resume(_ context: SenderContext) {
+        currentPriority = context.priority
+        currentParts = context.parts
+        currentSender = context.sender
+    }
 
     /// The copy buffer, at least `length` bytes; grows (the only allocation) when needed.
     func copyBuffer(length: Int) -> UnsafeMutableRawBufferPointer {

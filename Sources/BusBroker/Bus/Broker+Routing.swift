@@ -21,7 +21,8 @@ extension Broker {
     /// and copied from there to each receiver. Nothing on this path allocates once buffers
     /// are warm.
     func route(_ message: MessageHeaderView, from sender: Peer) {
-        kdbusState.sequence &+= 1
+        let routing = kdbusState.enter(from: sender)  // kdbus hook: sequence number and sender for slices
+        defer { kdbusState.leave(routing) }
         switch sender.state {
         case .authenticating:
             preconditionFailure("messages are framed only after authentication")
@@ -234,15 +235,7 @@ extension Broker {
     /// body whose sender's input buffer holds that message alone is not copied at all: the
     /// buffer is handed to the queue (`InputBuffer.takeStorage`). False as `enqueue`.
     private func enqueueForwarded(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Bool {
-        if receiver.kdbus != nil {  // kdbus hook: into the receiver's pool, the header rewritten in rewriteBuffer
-            let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
-                Result { () throws(WireError) in try message.rewriteHeader(sender: name, into: &self.rewriteBuffer) }
-            }
-            guard case .success = rewritten else { return false }  // route() checked the length; the name is ours
-            return rewriteBuffer.bytes.withUnsafeBytes { header in
-                deliverToPool(header, body: message.body, to: receiver, fds: sender, count: message.unixFDCount, isUnicast: true)
-            }
-        }
+        if receiver.kdbus != nil { return forwardToPool(message, for: receiver, from: sender) }  // kdbus hook
         let headerLength = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count)
         guard admits(headerLength + message.body.count, fds: message.unixFDCount, for: receiver),
               let duplicates = duplicates(of: sender, count: message.unixFDCount, for: receiver)
@@ -262,7 +255,7 @@ extension Broker {
     /// addressed to it, which decides what a full pool means).
     @discardableResult
     func enqueue(_ bytes: UnsafeRawBufferPointer, for receiver: Peer, fds sender: Peer?, count: Int, isUnicast: Bool = false) -> Bool {
-        if receiver.kdbus != nil {
+        if receiver.kdbus != nil {  // kdbus hook
             return deliverToPool(bytes, body: .init(start: nil, count: 0), to: receiver, fds: sender, count: count, isUnicast: isUnicast)
         }
         guard admits(bytes.count, fds: count, for: receiver), let duplicates = duplicates(of: sender, count: count, for: receiver)

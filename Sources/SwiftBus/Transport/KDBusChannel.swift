@@ -33,8 +33,12 @@ public final class KDBusChannel: @unchecked Sendable {
     private var descriptors = DescriptorList()
     private var control = ControlBuffer()
     private var arrivedFDs: [CInt] = []
+    // Invariant: messages not yet handed out are `ready[readyHead...]`.
     private var ready: [KDBusReceivedMessage] = []
+    private var readyHead = 0
     private var pendingFrees: [UInt64] = []
+    /// Records about to be written, reused so a send builds no new array.
+    private var outgoing: [UInt8] = []
     private var held: [UInt64: [CInt]] = [:]
     private var lostSinceReceive: UInt64 = 0
     /// Broadcasts dropped for this connection over its life, as the broker last reported.
@@ -133,7 +137,7 @@ public final class KDBusChannel: @unchecked Sendable {
     deinit {
         for fd in arrivedFDs { _ = Glibc.close(fd) }
         for fds in held.values { for fd in fds { _ = Glibc.close(fd) } }
-        for message in ready { for fd in message.fds + message.memfds { _ = Glibc.close(fd) } }
+        for message in ready[readyHead...] { for fd in message.fds + message.memfds { _ = Glibc.close(fd) } }
     }
 
     // MARK: - Sending
@@ -159,10 +163,9 @@ public final class KDBusChannel: @unchecked Sendable {
         }
         // Pending FREEs ride in the same write, ahead of the SEND: one system call per message.
         // The broker takes descriptors in record order, so they still belong to the SEND.
-        var bytes = freeRecordBytes()
-        bytes += KDBusRecord.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
-                                        fdCount: UInt16(fds.count))).bytes
-        try sendRecords(bytes, descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+        try sendWithFrees(.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
+                                      fdCount: UInt16(fds.count))),
+                          descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Convenience for callers holding an array.
@@ -174,6 +177,69 @@ public final class KDBusChannel: @unchecked Sendable {
             }
         }
         try result.get()
+    }
+
+    /// Sends a message given as parts (§8): its `.bytes` parts go into the arena behind a
+    /// parts list, its `.memfd` parts as descriptors after `fds`. Use it for bodies of at
+    /// least `agreement.memfdThreshold` bytes, or larger than the arena.
+    public func send(
+        parts: [KDBusOutgoingPart], fds: [CInt] = [], priority: Int32 = 0,
+        timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds
+    ) throws(KDBusChannelError) {
+        var memfds: [CInt] = []
+        for part in parts { if case .memfd(let fd, _) = part { memfds.append(fd) } }
+        guard !memfds.isEmpty else {
+            var joined: [UInt8] = []
+            for part in parts { if case .bytes(let bytes) = part { joined += bytes } }
+            return try send(joined, fds: fds, priority: priority, timeoutMilliseconds: timeoutMilliseconds)
+        }
+        let itemSize = KDBusSliceWriter.itemSize(payloadLength: 16)
+        let itemsEnd = KDBusSliceHeader.size + parts.count * itemSize
+        let inlineLength = parts.reduce(0) { sum, part in
+            if case .bytes(let bytes) = part { return sum + bytes.count }
+            return sum
+        }
+        let listLength = itemsEnd + inlineLength
+        guard listLength <= largestMessage else { throw .messageTooLarge(length: listLength, arenaDataSize: largestMessage) }
+        let slice = try reserve(listLength, timeoutMilliseconds: timeoutMilliseconds) { target in
+            Self.writePartsList(parts, into: target, itemsEnd: itemsEnd)
+        }
+        var list = DescriptorList(reservingCapacity: fds.count + memfds.count)
+        for fd in fds + memfds {
+            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+            guard copy >= 0 else { throw .system("duplicating fd \(fd)", .current) }
+            list.append(FileDescriptor(owning: copy))
+        }
+        try sendWithFrees(.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
+                                      fdCount: UInt16(fds.count), memfdCount: UInt16(memfds.count))),
+                          descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The parts list: slice header (sequence 0), one payload item per part, inline bytes.
+    private static func writePartsList(_ parts: [KDBusOutgoingPart], into target: UnsafeMutableRawBufferPointer, itemsEnd: Int) {
+        var writer = KDBusSliceWriter(buffer: target)
+        var data = itemsEnd
+        var memfdIndex: UInt32 = 0
+        for part in parts {
+            switch part {
+            case .bytes(let bytes):
+                let start = data
+                _ = writer.append(.payloadInline, payloadLength: 16) { payload in
+                    payload.kdbusStore(UInt64(start), at: 0)
+                    payload.kdbusStore(UInt64(bytes.count), at: 8)
+                }
+                bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: target[start..<start + bytes.count]).copyMemory(from: $0) }
+                data += bytes.count
+            case .memfd(_, let length):
+                let index = memfdIndex
+                _ = writer.append(.payloadMemfd, payloadLength: 16) { payload in
+                    payload.kdbusStore(UInt64(length), at: 0)
+                    payload.kdbusStore(index, at: 8)
+                }
+                memfdIndex += 1
+            }
+        }
+        writer.finish(sequence: 0)
     }
 
     /// Space in the arena, filled by `fill`; waits for the broker's *consumed* when full.
@@ -201,11 +267,17 @@ public final class KDBusChannel: @unchecked Sendable {
     /// are written before it waits.
     public func receive(timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) -> KDBusReceivedMessage {
         try flushFrees(timeoutMilliseconds: timeoutMilliseconds)
-        while ready.isEmpty {
+        while readyHead == ready.count {
             guard try waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { throw .timedOut(milliseconds: timeoutMilliseconds) }
             try readRecords()
         }
-        return ready.removeFirst()
+        let message = ready[readyHead]
+        readyHead += 1
+        if readyHead == ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyHead = 0
+        }
+        return message
     }
 
     /// Reads the message bytes of `message` in place (or, when it has memfd parts, from a
@@ -249,6 +321,16 @@ public final class KDBusChannel: @unchecked Sendable {
         try Self.write(freeRecordBytes(), to: socket, timeoutMilliseconds: timeoutMilliseconds)
     }
 
+    /// Writes the pending FREEs and `record` in one write, from a buffer kept between calls.
+    private func sendWithFrees(_ record: KDBusRecord, descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
+        outgoing.removeAll(keepingCapacity: true)
+        if !pendingFrees.isEmpty { outgoing += freeRecordBytes() }
+        let start = outgoing.count
+        outgoing.append(contentsOf: repeatElement(0, count: KDBusLimits.recordSize))
+        outgoing.withUnsafeMutableBytes { record.encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        try sendRecords(outgoing, descriptors: descriptors, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
     /// The FREE records for every pending offset, which are then no longer pending.
     private func freeRecordBytes() -> [UInt8] {
         guard !pendingFrees.isEmpty else { return [] }
@@ -263,32 +345,46 @@ public final class KDBusChannel: @unchecked Sendable {
 
     /// Reads what the socket has and turns whole records into `ready` messages.
     private func readRecords() throws(KDBusChannelError) {
-        var chunk = [UInt8](repeating: 0, count: Self.readSize - inputCount)
-        let count: Int
-        do {
-            count = try Self.read(into: &chunk, from: socket, descriptors: &descriptors, control: &control, timeoutMilliseconds: 0)
-        } catch .timedOut {
-            return
+        let filled = inputCount
+        let result = input.withUnsafeMutableBytes { raw in
+            Result { () throws(KDBusChannelError) in
+                try Self.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), from: socket, descriptors: &descriptors,
+                              control: &control, timeoutMilliseconds: 0)
+            }
         }
-        input.replaceSubrange(inputCount..<inputCount + count, with: chunk[0..<count])
-        inputCount += count
+        switch result {
+        case .success(let count): inputCount += count
+        case .failure(.timedOut): return
+        case .failure(let error): throw error
+        }
         for index in 0..<descriptors.count {
             if let fd = descriptors.take(at: index) { arrivedFDs.append(fd.take()) }
         }
         descriptors.removeAll()
         var start = 0
         while inputCount - start >= KDBusLimits.recordSize {
+            let at = start
+            let decoded = input.withUnsafeBytes { raw in
+                Result { () throws(KDBusRecordError) in
+                    try KDBusRecord.decode(UnsafeRawBufferPointer(rebasing: raw[at..<at + KDBusLimits.recordSize]), from: .brokerToClient,
+                                           streamOffset: recordOffset)
+                }
+            }
             let record: KDBusRecord
-            do {
-                record = try KDBusRecord.decode(Array(input[start..<start + KDBusLimits.recordSize]), from: .brokerToClient,
-                                                streamOffset: recordOffset)
-            } catch { throw .record(error) }
+            switch decoded {
+            case .success(let value): record = value
+            case .failure(let error): throw .record(error)
+            }
             try take(record)
             start += KDBusLimits.recordSize
             recordOffset += KDBusLimits.recordSize
         }
-        input.replaceSubrange(0..<inputCount - start, with: input[start..<inputCount])
-        inputCount -= start
+        if start > 0 {
+            input.withUnsafeMutableBytes { raw in
+                if inputCount > start { raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: inputCount - start) }
+            }
+            inputCount -= start
+        }
     }
 
     private func take(_ record: KDBusRecord) throws(KDBusChannelError) {
@@ -392,14 +488,27 @@ public final class KDBusChannel: @unchecked Sendable {
         into chunk: inout [UInt8], from socket: borrowing UnixSocket, descriptors: inout DescriptorList,
         control: inout ControlBuffer, timeoutMilliseconds: Int32
     ) throws(KDBusChannelError) -> Int {
-        guard try wait(socket, for: Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds) else {
-            throw .timedOut(milliseconds: timeoutMilliseconds)
+        try chunk.withUnsafeMutableBytes { raw in
+            Result { () throws(KDBusChannelError) in
+                try read(into: raw, from: socket, descriptors: &descriptors, control: &control, timeoutMilliseconds: timeoutMilliseconds)
+            }
+        }.get()
+    }
+
+    /// As above, into raw memory. With a timeout of 0 it does not poll first: EAGAIN is
+    /// the same answer for one system call less.
+    private static func read(
+        into raw: UnsafeMutableRawBufferPointer, from socket: borrowing UnixSocket, descriptors: inout DescriptorList,
+        control: inout ControlBuffer, timeoutMilliseconds: Int32
+    ) throws(KDBusChannelError) -> Int {
+        if timeoutMilliseconds != 0 {
+            guard try wait(socket, for: Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds) else {
+                throw .timedOut(milliseconds: timeoutMilliseconds)
+            }
         }
         let received: ReceiveResult
         do throws(ReceiveError) {
-            received = try chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(ReceiveError) in try socket.receive(into: raw, descriptors: &descriptors, control: &control) }
-            }.get()
+            received = try socket.receive(into: raw, descriptors: &descriptors, control: &control)
         } catch .system(let error) where error == .wouldBlock {
             throw .timedOut(milliseconds: timeoutMilliseconds)
         } catch .system(let error) {
