@@ -77,6 +77,15 @@ extension Broker {
         processPendingDisconnects()
     }
 
+    /// Rewrites `message` whole into `rewriteBuffer`; false (nothing written) if it cannot be.
+    private func rewriteWhole(_ message: MessageHeaderView, from sender: Peer) -> Bool {
+        let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
+            Result { () throws(WireError) in try message.rewrite(sender: name, into: &self.rewriteBuffer) }
+        }
+        if case .success = rewritten { return true }
+        return false
+    }
+
     private func isHello(_ message: MessageHeaderView) -> Bool {
         guard message.type == .methodCall, let member = message.string(.member), member == "Hello" as StaticString,
               let destination = message.string(.destination), destination == "org.freedesktop.DBus" as StaticString
@@ -109,8 +118,12 @@ extension Broker {
     private func routeUnicast(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID, destination: UnsafeRawBufferPointer,
                               direct: Bool) {
         guard let receiverID = resolve(destination), let receiver = peers[receiverID], !receiver.isClosed else {
-            // Activation hook: an activatable name with no owner holds the message and starts its service.
-            if holdForActivation(message, from: sender, senderID: senderID, destination: destination, body: body) { return }
+            // Activation hook: an activatable name with no owner holds the message and starts its
+            // service. It takes the message rewritten in `rewriteBuffer`, which a direct unicast
+            // has not needed until now (route() checked its length; the sender's name is ours).
+            if !direct || rewriteWhole(message, from: sender),
+                holdForActivation(message, from: sender, senderID: senderID, destination: destination,
+                                  body: UnsafeRawBufferPointer(start: nil, count: 0)) { return }
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 let name = String(decoding: destination, as: UTF8.self)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.ServiceUnknown",

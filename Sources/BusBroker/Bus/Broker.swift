@@ -31,6 +31,9 @@ public final class Broker {
     /// The rules of each connection that some rule restricts, by connection; an
     /// unrestricted connection has no entry, so an empty table means nothing is checked.
     var restrictedPeers: [ObjectIdentifier: PeerPolicy] = [:]
+    /// Each connecting uid's groups from the user database (nil inside: no such user),
+    /// asked once per uid until the policy is reloaded (`mayConnect`).
+    var userGroups: [UInt32: [UInt32]?] = [:]
     /// Peers that said Hello, by id.
     var peers: [PeerID: Peer] = [:]
     /// Every open connection, authenticated or not.

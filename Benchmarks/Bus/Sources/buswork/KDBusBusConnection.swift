@@ -53,10 +53,12 @@ final class KDBusBusConnection {
     }
 
     /// Receives the next message and hands it to `body` validated, in the pool; the slice is
-    /// given back afterwards.
-    func receive<R>(_ body: (MessageHeaderView) throws(BenchError) -> R) throws(BenchError) -> R {
+    /// given back afterwards. `timeoutMilliseconds` -1 waits for ever (the server, idle
+    /// while the runner measures other rows).
+    func receive<R>(timeoutMilliseconds: Int32 = KDBusChannel.defaultTimeoutMilliseconds,
+                    _ body: (MessageHeaderView) throws(BenchError) -> R) throws(BenchError) -> R {
         let message: KDBusReceivedMessage
-        do { message = try channel.receive() } catch { throw .disconnected("kdbus receive: \(error)") }
+        do { message = try channel.receive(timeoutMilliseconds: timeoutMilliseconds) } catch { throw .disconnected("kdbus receive: \(error)") }
         defer { channel.release(message) }
         let outcome: Result<R, BenchError>
         do {

@@ -17,19 +17,16 @@ struct KDBusWorkloads {
         try connection.awaitReply(to: connection.send(request))
         print("ready", terminator: "\n")
         fflushStandardOutput()
+        var replies = ReplyTemplates()
+        var reply: [UInt8] = []
         while true {
-            let reply = try connection.receive { call throws(BenchError) -> [UInt8]? in
-                guard call.type == .methodCall, let member = call.string(.member) else { return nil }
-                if member == BenchProtocol.sink { return nil }
-                let body: [DBusValue] = member == BenchProtocol.echo ? [.bytes(Array(Self.payload(of: call)))] : []
-                let message = Message(type: .methodReturn, flags: .noReplyExpected, replySerial: call.serial,
-                                      destination: call.string(.sender)?.string, body: body)
-                return try EncodedMessage(message).bytes
+            reply.removeAll(keepingCapacity: true)
+            try connection.receive(timeoutMilliseconds: -1) { call throws(BenchError) in
+                guard call.type == .methodCall, let member = call.string(.member), !(member == BenchProtocol.sink) else { return }
+                try replies.appendReply(to: call, payload: Self.payload(of: call), echo: member == BenchProtocol.echo,
+                                        serial: connection.takeSerial(), to: &reply)
             }
-            guard var bytes = reply else { continue }
-            let serial = connection.takeSerial()
-            bytes.withUnsafeMutableBytes { $0.storeBytes(of: serial, toByteOffset: 8, as: UInt32.self) }
-            try connection.sendBytes(bytes)
+            if !reply.isEmpty { try connection.sendBytes(reply) }
         }
     }
 
