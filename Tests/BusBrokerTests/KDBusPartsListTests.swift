@@ -51,8 +51,10 @@ struct KDBusPartsListTests {
         (list([.memfd(length: 0, index: 0)]), 1, .memfdLength(0, 0)),
         (list([.other(type: 0x7777)]), 0, .notPayload(0x7777)),
         (list([.memfd(length: 10, index: 0)], sequence: 5), 1, .reservedNotZero),
-        (list([.memfd(length: 2 << 20, index: 0)]), 1, .tooLarge(total: 2 << 20, limit: 1 << 20)),
+        (list([.memfd(length: 2 << 20, index: 0)]), 1, .tooLarge(before: 0, part: 2 << 20, limit: 1 << 20)),
         (list([.inline(offset: 40, length: 0)]), 0, .empty),
+        (list([.memfd(length: 1, index: 0), .memfd(length: UInt64(Int.max), index: 1)]), 2,
+         .tooLarge(before: 1, part: Int.max, limit: 1 << 20)),
     ])
     func refused(list: [UInt8], memfds: Int, expected: KDBusPartsError) {
         #expect(throws: expected) { try Self.parse(list, memfds: memfds) }
