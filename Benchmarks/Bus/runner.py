@@ -62,8 +62,8 @@ class SkippedCase(Exception):
 class Counts:
     """Every count of the run; --smoke shrinks them all."""
 
-    def __init__(self, smoke):
-        self.repetitions = 1 if smoke else 3
+    def __init__(self, smoke, repetitions=None):
+        self.repetitions = repetitions or (1 if smoke else 3)
         self.rtt = 200 if smoke else 2000
         self.pipelined = 500 if smoke else 8000
         self.multi_client = 200 if smoke else 2000  # per client process
@@ -741,8 +741,9 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="tiny counts, one repetition, unpinned only")
     parser.add_argument("--output", help="write the tables (markdown) to this file too")
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (a minute or so)")
+    parser.add_argument("--repetitions", type=int, help="repetitions of every case (default 3; 1 with --smoke)")
     args = parser.parse_args()
-    counts = Counts(args.smoke)
+    counts = Counts(args.smoke, args.repetitions)
     workdir = tempfile.mkdtemp(prefix="swiftbus-bench.")
     runner = Runner(counts, workdir)
     started = time.monotonic()
@@ -752,7 +753,8 @@ def main():
         limits = runner.physical_limits()
         runner.stop()
         lines = ["## Environment", ""] + environment() + [
-            f"- command: `Benchmarks/Bus/run.sh{' --smoke' if args.smoke else ''}` "
+            f"- command: `Benchmarks/Bus/run.sh{' --smoke' if args.smoke else ''}"
+            f"{f' --repetitions {args.repetitions}' if args.repetitions else ''}` "
             f"({counts.repetitions} repetitions, medians of per-repetition figures)", ""] + tables(runner, limits)
         if runner.failures:
             lines += ["### Failures", ""] + [f"- {f}" for f in runner.failures] + [""]
