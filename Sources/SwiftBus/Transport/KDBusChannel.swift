@@ -430,9 +430,6 @@ public final class KDBusChannel: @unchecked Sendable {
     private func sendRecords(_ bytes: [UInt8], descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
         var sent = 0
         while sent < bytes.count {
-            guard try Self.wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
-                throw .timedOut(milliseconds: timeoutMilliseconds)
-            }
             do throws(Errno) {
                 sent += try bytes.withUnsafeBytes { raw in
                     Result { () throws(Errno) in
@@ -442,7 +439,10 @@ public final class KDBusChannel: @unchecked Sendable {
                     }
                 }.get()
             } catch where error == .wouldBlock {
-                continue
+                // Poll only once the socket is full: a send that succeeds needs no poll first.
+                guard try Self.wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
+                    throw .timedOut(milliseconds: timeoutMilliseconds)
+                }
             } catch {
                 throw .system("sendmsg", error)
             }
@@ -467,15 +467,14 @@ public final class KDBusChannel: @unchecked Sendable {
     private static func write(_ bytes: [UInt8], to socket: borrowing UnixSocket, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
         var sent = 0
         while sent < bytes.count {
-            guard try wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
-                throw .timedOut(milliseconds: timeoutMilliseconds)
-            }
             do throws(Errno) {
                 sent += try bytes.withUnsafeBytes { raw in
                     Result { () throws(Errno) in try socket.send(UnsafeRawBufferPointer(rebasing: raw[sent...])) }
                 }.get()
             } catch where error == .wouldBlock {
-                continue
+                guard try wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
+                    throw .timedOut(milliseconds: timeoutMilliseconds)
+                }
             } catch {
                 throw .system("send", error)
             }
