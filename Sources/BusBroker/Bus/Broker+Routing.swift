@@ -138,7 +138,9 @@ extension Broker {
             }
             return
         }
-        let requestedReply = (message.type == .methodReturn || message.type == .error) && message.replySerial.map {
+        // Only the policy asks whether a reply was requested: with no restricted peer (a
+        // session bus) the reply tracker is not consulted twice for every reply.
+        let requestedReply = !restrictedPeers.isEmpty && (message.type == .methodReturn || message.type == .error) && message.replySerial.map {
             replies.callee(of: ReplyKey(caller: receiverID, serial: $0)) == senderID
         } == true
         guard allowsUnicast(message, from: sender, senderID: senderID, to: receiver, receiverID: receiverID,

@@ -54,13 +54,18 @@ public struct ReplyTracker: Sendable {
         from caller: PeerID, serial: UInt32, to callee: PeerID, deadline: UInt64?
     ) throws(ReplyTrackerError) {
         let key = ReplyKey(caller: caller, serial: serial)
-        if let existing = slots[key] { throw .duplicateSerial(key, pendingOn: existing.callee) }
+        let sequence = nextSequence
+        // Inserted first, so the common case costs one lookup; the refusals undo it, and
+        // a duplicate is still reported before the quota, as when checked separately.
+        if let existing = slots.updateValue(Slot(callee: callee, deadline: deadline, sequence: sequence), forKey: key) {
+            slots[key] = existing
+            throw .duplicateSerial(key, pendingOn: existing.callee)
+        }
         if pendingCount(of: caller) >= maxPendingRepliesPerPeer {
+            slots[key] = nil
             throw .quotaExceeded(caller: caller, limit: maxPendingRepliesPerPeer)
         }
-        let sequence = nextSequence
         nextSequence += 1
-        slots[key] = Slot(callee: callee, deadline: deadline, sequence: sequence)
         keysByCallee[callee, default: [:]][key] = sequence
         serialsByCaller[caller, default: []].insert(serial)
         if let deadline {
@@ -73,9 +78,14 @@ public struct ReplyTracker: Sendable {
     /// the call is answered and a second reply will be `.unexpected`.
     public mutating func takeReply(from callee: PeerID, to caller: PeerID, replySerial: UInt32) -> ReplyAdmission {
         let key = ReplyKey(caller: caller, serial: replySerial)
-        guard let slot = slots[key] else { return .unexpected }
-        guard slot.callee == callee else { return .wrongSender(expected: slot.callee) }
-        remove(key)
+        // One lookup for the common case (taken out at once); a reply from the wrong peer
+        // puts the slot back.
+        guard let slot = slots.removeValue(forKey: key) else { return .unexpected }
+        guard slot.callee == callee else {
+            slots[key] = slot
+            return .wrongSender(expected: slot.callee)
+        }
+        forget(key, slot)
         return .accepted
     }
 
@@ -147,6 +157,11 @@ public struct ReplyTracker: Sendable {
     /// again by the next call — eight allocations per call and reply, now none.
     private mutating func remove(_ key: ReplyKey) {
         guard let slot = slots.removeValue(forKey: key) else { return }
+        forget(key, slot)
+    }
+
+    /// The bookkeeping of `remove` for a slot already taken out of `slots`.
+    private mutating func forget(_ key: ReplyKey, _ slot: Slot) {
         if var keys = keysByCallee.removeValue(forKey: slot.callee) {
             keys[key] = nil
             keysByCallee[slot.callee] = keys
