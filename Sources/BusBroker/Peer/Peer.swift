@@ -39,6 +39,8 @@ final class Peer: IOEventHandler {
 
     var input = InputBuffer()
     var receivedDescriptors = ReceivedDescriptors()
+    /// What metadata items say about this peer as a sender (`Broker+KDBusMetadata`).
+    var senderMetadata = KDBusMetadataSender()
     var output = OutputQueue()
     /// The kdbus transport's state, for a peer upgraded during SASL; nil for classic peers.
     var kdbus: KDBusConnection?
@@ -102,6 +104,7 @@ final class Peer: IOEventHandler {
             return true
         }
         input.didRead(received.byteCount)
+        if let credentials = received.credentials { senderMetadata.lastCredentials = credentials }  // kdbus metadata hook
         if broker.arriving.count > 0 {
             guard unixFDsNegotiated else {
                 let count = broker.arriving.count
