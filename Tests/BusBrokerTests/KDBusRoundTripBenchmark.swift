@@ -9,6 +9,8 @@ import Testing
 /// Not a test: a measurement, run by hand (it takes seconds and its figures depend on the
 /// machine). `SWIFTBUS_KDBUS_BENCH=20000 swift test --skip-build --filter KDBusRoundTripBenchmark`
 /// prints the mean round trip of each transport; the value is the number of round trips.
+/// Add `SWIFTBUS_TEST_SWIFTBUSD=$PWD/.build/release/swiftbusd` (after `swift build -c release
+/// --product swiftbusd`) to measure a release broker; the clients here are debug builds.
 /// Messages are marshalled once up front, so the loop measures transport and broker, not
 /// the test's message codec: both ends move bytes only.
 @Suite("kdbus round-trip benchmark", .serialized,

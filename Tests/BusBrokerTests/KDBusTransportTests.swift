@@ -137,4 +137,43 @@ struct KDBusTransportTests {
         #expect(read(pipeEnds[0], &byte, 1) == 1 && byte == UInt8(ascii: "q"))
         close(back)
     }
+
+    @Test("a driver reply with an fd (GetConnectionCredentials' ProcessFD) reaches a pool peer with the fd in its RECV")
+    func driverReplyWithFD() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let client = try KDBusTestClient(address: broker.address)
+        let reply = try client.call(driverCall("GetConnectionCredentials", [.string(client.uniqueName)]))
+        #expect(reply.type == .methodReturn)
+        let recv = try #require(client.received.last)
+        try #require(reply.unixFDCount == 1, "swiftbusd passes a pidfd (SO_PEERPIDFD, Linux 6.5+)")
+        #expect(recv.fds.count == 1)
+        let fd = try #require(recv.fds.first)
+        defer { close(fd) }
+        #expect(fcntl(fd, F_GETFD) >= 0, "the pidfd is open in the client")
+        #expect(try FileDescriptor(owning: dup(fd)).size() == 0)
+    }
+
+    @Test("a small arena is reused as the broker consumes: 20 messages of 20 KiB through a 64 KiB arena, in order")
+    func arenaReuse() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let sender = try KDBusTestClient(address: broker.address, offer: KDBusOffer(poolSize: 64 * 1024, arenaSize: 64 * 1024))
+        let receiver = try KDBusTestClient(address: broker.address, offer: KDBusOffer(poolSize: 1024 * 1024, arenaSize: 64 * 1024))
+        let count = 20
+        for index in 0..<count {
+            let payload = [UInt8](repeating: UInt8(index), count: 20 * 1024)
+            try sender.send(.signal(path: "/a", interface: "com.example.A", member: "Chunk", destination: receiver.uniqueName,
+                                    body: [.uint32(UInt32(index)), .bytes(payload)]))
+        }
+        for index in 0..<count {
+            let message = try receiver.receive { $0.member == "Chunk" }
+            let expected: [DBusValue] = [.uint32(UInt32(index)), .bytes([UInt8](repeating: UInt8(index), count: 20 * 1024))]
+            let intact = message.body == expected
+            #expect(intact, "message \(index) arrived intact and in order")
+        }
+        let tooLarge = [UInt8](repeating: 0, count: sender.channel.largestMessage + 8)
+        #expect(throws: KDBusChannelError.self) { try sender.channel.send(tooLarge) }
+    }
 }
+

@@ -138,6 +138,7 @@ extension Broker {
         connection.markConsumed()
         routeCopied(UnsafeRawBufferPointer(copy), from: peer, fdCount: fdCount, priority: send.priority, at: at)
         if !peer.isClosed { peer.receivedDescriptors.dropFirst(descriptorCount) }
+        kdbusState.shrinkCopyBuffer()
     }
 
     /// Validates a message copied out of an arena and routes it.

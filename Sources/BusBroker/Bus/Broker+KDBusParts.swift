@@ -53,6 +53,7 @@ extension Broker {
         kdbusState.currentPriority = 0
         kdbusState.currentParts = nil
         if !peer.isClosed { peer.receivedDescriptors.dropFirst(fdCount + memfdCount) }
+        kdbusState.shrinkCopyBuffer()
     }
 }
 

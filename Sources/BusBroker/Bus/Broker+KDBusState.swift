@@ -6,9 +6,10 @@ import DBusWire
 /// costs memory once and allocates only when a larger message arrives), the priority of
 /// the message being routed, and the bus-wide message sequence number slices carry.
 final class KDBusBrokerState {
-    // Invariant: `copy` is `capacity` bytes we own, freed once in deinit.
-    private var copy: UnsafeMutableRawPointer
-    private var capacity: Int
+    // Invariant: `copy` is nil or `capacity` bytes we own, freed once (on growth or in
+    // deinit). Allocated at the first SEND, so a bus without kdbus clients pays nothing.
+    private var copy: UnsafeMutableRawPointer?
+    private var capacity = 0
     /// The SEND priority of the message being routed; 0 for classic senders and the driver.
     var currentPriority: Int32 = 0
     /// The memfd parts of the message being routed, if it came with any.
@@ -23,13 +24,12 @@ final class KDBusBrokerState {
     var maxArenaSize = KDBusLimits.maxArenaSize
     /// The copy buffer's first size: most messages are small.
     static let initialCopyCapacity = 64 * 1024
+    /// Largest copy buffer kept between messages (1 MiB).
+    static let retainedCopyCapacity = 1024 * 1024
 
-    init() {
-        capacity = KDBusBrokerState.initialCopyCapacity
-        copy = .allocate(byteCount: capacity, alignment: 8)
-    }
+    init() {}
 
-    deinit { copy.deallocate() }
+    deinit { copy?.deallocate() }
 
     /// What describes the message being routed (its priority and memfd parts); a message the
     /// driver sends meanwhile must not inherit it.
@@ -67,11 +67,20 @@ final class KDBusBrokerState {
         currentSender = context.sender
     }
 
+    /// Gives back a buffer grown past `retainedCopyCapacity` by a large message, so one
+    /// 100 MiB message does not keep 100 MiB resident for the broker's life.
+    func shrinkCopyBuffer() {
+        guard capacity > KDBusBrokerState.retainedCopyCapacity else { return }
+        copy?.deallocate()
+        copy = nil
+        capacity = 0
+    }
+
     /// The copy buffer, at least `length` bytes; grows (the only allocation) when needed.
     func copyBuffer(length: Int) -> UnsafeMutableRawBufferPointer {
-        if length > capacity {
-            copy.deallocate()
-            capacity = max(length, capacity * 2)
+        if length > capacity || copy == nil {
+            copy?.deallocate()
+            capacity = max(length, capacity * 2, KDBusBrokerState.initialCopyCapacity)
             copy = .allocate(byteCount: capacity, alignment: 8)
         }
         return UnsafeMutableRawBufferPointer(start: copy, count: length)

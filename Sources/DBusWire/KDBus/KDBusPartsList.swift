@@ -31,8 +31,11 @@ public enum KDBusPartsList {
         var total = 0
         for item in contents.items {
             let part = try part(for: item, in: list, used: &used)
+            // Compared before adding: a memfd length near Int.max must not overflow the sum.
+            guard part.length <= maxMessageSize - total else {
+                throw .tooLarge(before: total, part: part.length, limit: maxMessageSize)
+            }
             total += part.length
-            guard total <= maxMessageSize else { throw .tooLarge(total: total, limit: maxMessageSize) }
             parts.append(part)
         }
         if let unused = used.firstIndex(of: false) { throw .memfdUnused(unused) }
@@ -71,7 +74,8 @@ public enum KDBusPartsError: Error, Sendable, Hashable, CustomStringConvertible 
     case memfdReused(Int)
     case memfdUnused(Int)
     case memfdLength(Int, UInt64)
-    case tooLarge(total: Int, limit: Int)
+    /// The parts before one add up to `before`; with that one of `part` bytes they pass `limit`.
+    case tooLarge(before: Int, part: Int, limit: Int)
     case empty
 
     public var description: String {
@@ -83,7 +87,8 @@ public enum KDBusPartsError: Error, Sendable, Hashable, CustomStringConvertible 
         case .memfdReused(let index): "memfd \(index) is used twice"
         case .memfdUnused(let index): "memfd \(index) is not used by any part"
         case .memfdLength(let index, let length): "memfd \(index) has item length \(length)"
-        case .tooLarge(let total, let limit): "parts add up to more than max_message_size=\(limit) (\(total) so far)"
+        case .tooLarge(let before, let part, let limit):
+            "parts add up to more than max_message_size=\(limit): \(before) bytes, then a part of \(part)"
         case .empty: "the parts add up to nothing"
         }
     }

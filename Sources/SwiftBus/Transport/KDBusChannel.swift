@@ -315,30 +315,39 @@ public final class KDBusChannel: @unchecked Sendable {
         for fd in held.removeValue(forKey: message.poolOffset) ?? [] { _ = Glibc.close(fd) }
     }
 
-    /// Writes pending FREEs now: ⌈n/3⌉ records in one write.
-    public func flushFrees(timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) {
-        guard !pendingFrees.isEmpty else { return }
-        try Self.write(freeRecordBytes(), to: socket, timeoutMilliseconds: timeoutMilliseconds)
-    }
-
     /// Writes the pending FREEs and `record` in one write, from a buffer kept between calls.
     private func sendWithFrees(_ record: KDBusRecord, descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
         outgoing.removeAll(keepingCapacity: true)
-        if !pendingFrees.isEmpty { outgoing += freeRecordBytes() }
-        let start = outgoing.count
-        outgoing.append(contentsOf: repeatElement(0, count: KDBusLimits.recordSize))
-        outgoing.withUnsafeMutableBytes { record.encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        appendFreeRecords(to: &outgoing)
+        append(record, to: &outgoing)
         try sendRecords(outgoing, descriptors: descriptors, timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    /// The FREE records for every pending offset, which are then no longer pending.
-    private func freeRecordBytes() -> [UInt8] {
-        guard !pendingFrees.isEmpty else { return [] }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity((pendingFrees.count + 2) / KDBusLimits.freeOffsetsPerRecord * KDBusLimits.recordSize + KDBusLimits.recordSize)
-        for free in KDBusRecord.Free.batch(pendingFrees) { bytes += KDBusRecord.free(free).bytes }
+    /// Writes pending FREEs now: ⌈n/3⌉ records in one write.
+    public func flushFrees(timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) {
+        guard !pendingFrees.isEmpty else { return }
+        outgoing.removeAll(keepingCapacity: true)
+        appendFreeRecords(to: &outgoing)
+        try Self.write(outgoing, to: socket, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Appends the FREE records for every pending offset, which are then no longer pending.
+    private func appendFreeRecords(to bytes: inout [UInt8]) {
+        var index = 0
+        while index < pendingFrees.count {
+            let rest = pendingFrees.count - index
+            let free = KDBusRecord.Free(pendingFrees[index], rest > 1 ? pendingFrees[index + 1] : nil,
+                                        rest > 2 ? pendingFrees[index + 2] : nil)
+            append(.free(free), to: &bytes)
+            index += KDBusLimits.freeOffsetsPerRecord
+        }
         pendingFrees.removeAll(keepingCapacity: true)
-        return bytes
+    }
+
+    private func append(_ record: KDBusRecord, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: KDBusLimits.recordSize))
+        bytes.withUnsafeMutableBytes { record.encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
     }
 
     // MARK: - Records
@@ -430,9 +439,6 @@ public final class KDBusChannel: @unchecked Sendable {
     private func sendRecords(_ bytes: [UInt8], descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
         var sent = 0
         while sent < bytes.count {
-            guard try Self.wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
-                throw .timedOut(milliseconds: timeoutMilliseconds)
-            }
             do throws(Errno) {
                 sent += try bytes.withUnsafeBytes { raw in
                     Result { () throws(Errno) in
@@ -442,7 +448,10 @@ public final class KDBusChannel: @unchecked Sendable {
                     }
                 }.get()
             } catch where error == .wouldBlock {
-                continue
+                // Poll only once the socket is full: a send that succeeds needs no poll first.
+                guard try Self.wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
+                    throw .timedOut(milliseconds: timeoutMilliseconds)
+                }
             } catch {
                 throw .system("sendmsg", error)
             }
@@ -467,15 +476,14 @@ public final class KDBusChannel: @unchecked Sendable {
     private static func write(_ bytes: [UInt8], to socket: borrowing UnixSocket, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
         var sent = 0
         while sent < bytes.count {
-            guard try wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
-                throw .timedOut(milliseconds: timeoutMilliseconds)
-            }
             do throws(Errno) {
                 sent += try bytes.withUnsafeBytes { raw in
                     Result { () throws(Errno) in try socket.send(UnsafeRawBufferPointer(rebasing: raw[sent...])) }
                 }.get()
             } catch where error == .wouldBlock {
-                continue
+                guard try wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
+                    throw .timedOut(milliseconds: timeoutMilliseconds)
+                }
             } catch {
                 throw .system("send", error)
             }

@@ -34,7 +34,7 @@ enum KDBusPayloadJoiner {
             case .payloadInline:
                 joined += slice[inlineRange(item, in: slice)]
             case .payloadMemfd:
-                let length = Int(slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound))
+                let length = Int(clamping: slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound))
                 let index = Int(slice.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 8))
                 guard index < memfds.count else {
                     throw .protocolViolation("payload-memfd item names memfd \(index) of \(memfds.count)")
