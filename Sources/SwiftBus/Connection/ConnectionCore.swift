@@ -45,6 +45,8 @@ final class ConnectionCore: Sendable {
         var disconnectWaiters: [CheckedContinuation<Void, Never>] = []
         var methodCallHandler: (@Sendable (ReceivedMessage) -> Void)?
         var unixFDsAgreed = false
+        /// Set by the I/O thread when authentication ends, before Hello is sent.
+        var transport = ConnectionTransport.classic
         /// The BecomeMonitor call in flight and the stream it will feed once the bus agrees.
         var monitorRequest: MonitorRequest?
         /// Set once BecomeMonitor succeeded: every incoming message goes here, and nothing

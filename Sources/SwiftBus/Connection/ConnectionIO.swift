@@ -25,14 +25,21 @@ final class ConnectionIO: IOEventHandler {
     private var control = ControlBuffer(credentials: false)
     private var waitingDescriptors: [UnixFD] = []
     private var wantsWrite = false
+    /// The kdbus offer sent with the SASL lines, nil for a classic-only connection.
+    private let offer: KDBusOffer?
+    /// True while the answer to the offer is unknown: what follows BEGIN depends on it
+    /// (classic bytes or arena records), so user messages (Hello first) wait in the core.
+    private var holdingMessages: Bool
     /// Set once the connection is down; the thread then leaves its loop.
     private(set) var finished = false
 
-    init(core: ConnectionCore, loop: EventLoop, socket: consuming UnixSocket, sasl: SASLClient) {
+    init(core: ConnectionCore, loop: EventLoop, socket: consuming UnixSocket, sasl: SASLClient, offer: KDBusOffer?) {
         self.core = core
         self.loop = loop
         self.socket = socket
         self.sasl = sasl
+        self.offer = offer
+        holdingMessages = offer != nil
         outgoing.append(.init(bytes: sasl.start(), fileDescriptors: []))
     }
 
@@ -53,7 +60,9 @@ final class ConnectionIO: IOEventHandler {
     /// Called after every loop turn: picks up messages user tasks queued, and a close request.
     func afterTurn() {
         guard !finished else { return }
-        let (more, closeRequested) = core.state.withLock { state in
+        let holding = holdingMessages
+        let (more, closeRequested) = core.state.withLock { state -> ([ConnectionCore.Outgoing], Bool) in
+            if holding { return ([], state.closeRequested) }
             defer { state.outgoing.removeAll(keepingCapacity: true) }
             return (state.outgoing, state.closeRequested)
         }
@@ -174,7 +183,9 @@ final class ConnectionIO: IOEventHandler {
             if !step.output.isEmpty { outgoing.insert(.init(bytes: step.output, fileDescriptors: []), at: 0) }
             guard let outcome = step.outcome else { return count }
             sasl = nil
+            holdingMessages = false
             core.state.withLock { $0.unixFDsAgreed = outcome.unixFDsAgreed }
+            if case .accepted(let line)? = outcome.extensionReply { startKDBus(agreementLine: line) }
             return outcome.consumedBytes
         } catch {
             shutDown("authentication failed: \(error)")
@@ -218,6 +229,19 @@ final class ConnectionIO: IOEventHandler {
         } catch {
             shutDown("the bus sent an invalid message: \(error)")
         }
+    }
+
+    // MARK: kdbus
+
+    /// The bus agreed to the offer: after BEGIN it speaks only arena and pool records.
+    private func startKDBus(agreementLine line: String) {
+        guard let offer else { return shutDown("the bus agreed to a kdbus offer this connection never made: \(line)") }
+        do {
+            _ = try KDBusAgreement(parsingReply: line, offer: offer)
+        } catch {
+            return shutDown("the bus's kdbus agreement is invalid (\(error)): \(line)")
+        }
+        shutDown("the bus agreed to the kdbus transport, which this build cannot use yet: \(line)")
     }
 
     // MARK: Ending
