@@ -80,6 +80,14 @@ public final class Connection: Sendable {
     /// asked for), `.classic` on any other bus.
     public var transport: ConnectionTransport { core.state.withLock { $0.transport } }
 
+    /// How many broadcasts the bus dropped for this connection because its receive pool was
+    /// full (kdbus transport only; always 0 on a classic connection).
+    public var broadcastsLost: UInt64 { core.state.withLock { $0.broadcastsLost } }
+
+    /// Each loss report as it arrives; the stream ends with the connection. Reports made
+    /// before the stream was created are in `broadcastsLost` only.
+    public func broadcastLosses() -> AsyncStream<BroadcastLoss> { core.broadcastLosses() }
+
     /// Sends what is queued, then closes. Pending calls fail with `.disconnected`.
     public func close() { core.requestClose() }
 

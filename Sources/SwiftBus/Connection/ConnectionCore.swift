@@ -47,6 +47,9 @@ final class ConnectionCore: Sendable {
         var unixFDsAgreed = false
         /// Set by the I/O thread when authentication ends, before Hello is sent.
         var transport = ConnectionTransport.classic
+        /// Broadcasts the bus dropped for this connection because its pool was full.
+        var broadcastsLost: UInt64 = 0
+        var lossSubscribers: [UInt64: AsyncStream<BroadcastLoss>.Continuation] = [:]
         /// The BecomeMonitor call in flight and the stream it will feed once the bus agrees.
         var monitorRequest: MonitorRequest?
         /// Set once BecomeMonitor succeeded: every incoming message goes here, and nothing
@@ -193,6 +196,37 @@ final class ConnectionCore: Sendable {
         }
     }
 
+    // MARK: Lost broadcasts
+
+    /// Records a BROADCASTS_LOST report and tells every loss stream (on the I/O thread).
+    func noteBroadcastsLost(_ count: UInt64, total: UInt64) {
+        let targets = state.withLock { state in
+            state.broadcastsLost = max(state.broadcastsLost, total)
+            return Array(state.lossSubscribers.values)
+        }
+        let loss = BroadcastLoss(count: count, total: total)
+        for target in targets { target.yield(loss) }
+    }
+
+    /// A stream of loss reports; it ends with the connection.
+    func broadcastLosses() -> AsyncStream<BroadcastLoss> {
+        let (stream, continuation) = AsyncStream<BroadcastLoss>.makeStream(bufferingPolicy: .unbounded)
+        let id: UInt64? = state.withLock { state in
+            if state.disconnectReason != nil { return nil }
+            state.nextSubscriberID += 1
+            state.lossSubscribers[state.nextSubscriberID] = continuation
+            return state.nextSubscriberID
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.lossSubscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
     // MARK: Subscribers
 
     /// A well-known name being followed, and how many subscriptions need it.
@@ -284,9 +318,11 @@ final class ConnectionCore: Sendable {
     /// Marks the connection down and tells everyone waiting: pending calls fail with
     /// `.disconnected`, signal streams finish. Idempotent.
     func markDisconnected(_ reason: String) {
-        let (pending, subscribers, waiters, monitor) = state.withLock { state in
+        let (pending, subscribers, waiters, monitor, losses) = state.withLock { state in
             if state.disconnectReason == nil { state.disconnectReason = reason }
+            let losses = Array(state.lossSubscribers.values)
             defer {
+                state.lossSubscribers.removeAll()
                 state.pending.removeAll()
                 state.subscribers.removeAll()
                 state.outgoing.removeAll()
@@ -296,8 +332,9 @@ final class ConnectionCore: Sendable {
                 state.monitorRequest = nil
             }
             return (Array(state.pending.values), Array(state.subscribers.values), state.disconnectWaiters,
-                    state.monitor ?? state.monitorRequest?.continuation)
+                    state.monitor ?? state.monitorRequest?.continuation, losses)
         }
+        for stream in losses { stream.finish() }
         let error = ConnectionError.disconnected(reason)
         for call in pending { call.continuation.resume(throwing: error) }
         for subscriber in subscribers { subscriber.continuation.finish() }

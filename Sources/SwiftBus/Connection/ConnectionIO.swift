@@ -24,12 +24,24 @@ final class ConnectionIO: IOEventHandler {
     private var receivedDescriptors = DescriptorList()
     private var control = ControlBuffer(credentials: false)
     private var waitingDescriptors: [UnixFD] = []
+    /// Bytes of records read since BEGIN, for error reports.
+    private var recordStreamOffset = 0
     private var wantsWrite = false
     /// The kdbus offer sent with the SASL lines, nil for a classic-only connection.
     private let offer: KDBusOffer?
     /// True while the answer to the offer is unknown: what follows BEGIN depends on it
     /// (classic bytes or arena records), so user messages (Hello first) wait in the core.
     private var holdingMessages: Bool
+    /// What the bus granted, from its AGREE until the connection ends; nil on a classic one.
+    private var agreement: KDBusAgreement?
+    /// The pool and arena, once the broker's POOL arrived.
+    private var poolTransport: PoolTransport?
+    /// Messages waiting, in order, for room in the send arena.
+    private var arenaBacklog: [StagedMessage] = []
+    private var arenaRetry: TimerID?
+    /// How long to wait before re-reading the arena's consumed count when it was full and
+    /// nothing else woke the loop: the broker copies out first thing, so this is short.
+    static let arenaRetryDelay: Duration = .microseconds(500)
     /// Set once the connection is down; the thread then leaves its loop.
     private(set) var finished = false
 
@@ -79,10 +91,50 @@ final class ConnectionIO: IOEventHandler {
     /// a burst of messages (SASL lines and Hello, above all) leaves in one write. One that
     /// carries descriptors starts a new entry: the kernel attaches them to its first byte.
     private func enqueue(_ message: ConnectionCore.Outgoing) {
+        if let poolTransport {
+            do {
+                arenaBacklog.append(try poolTransport.stage(message.bytes, fileDescriptors: message.fileDescriptors))
+            } catch {
+                return shutDown("could not send through the kdbus transport: \(error)")
+            }
+            return writeBacklogToArena()
+        }
+        appendToSocketQueue(message)
+    }
+
+    /// Queues bytes for the socket, joining them to the previous entry when they carry no descriptors.
+    private func appendToSocketQueue(_ message: ConnectionCore.Outgoing) {
         if message.fileDescriptors.isEmpty, !outgoing.isEmpty {
             outgoing[outgoing.count - 1].bytes.append(contentsOf: message.bytes)
         } else {
             outgoing.append(message)
+        }
+    }
+
+    /// Moves waiting messages into the arena and their SEND records to the socket queue,
+    /// in order, until the arena is full; then retries shortly (§4: the client learns of
+    /// free room by reading the consumed count, not from a message).
+    private func writeBacklogToArena() {
+        guard let poolTransport else { return }
+        var written = 0
+        defer { arenaBacklog.removeFirst(written) }
+        for staged in arenaBacklog {
+            let record: [UInt8]?
+            do { record = try poolTransport.write(staged) } catch {
+                return shutDown("could not send through the kdbus transport: \(error)")
+            }
+            guard let record else {
+                if arenaRetry == nil {
+                    arenaRetry = loop.addTimer(after: Self.arenaRetryDelay) { [self] _ in
+                        arenaRetry = nil
+                        writeBacklogToArena()
+                        if !outgoing.isEmpty { flush() }
+                    }
+                }
+                return
+            }
+            appendToSocketQueue(.init(bytes: record, fileDescriptors: staged.fileDescriptors + staged.memfds))
+            written += 1
         }
     }
 
@@ -171,7 +223,11 @@ final class ConnectionIO: IOEventHandler {
             if finished || sasl != nil { return }
         }
         inbound.append(contentsOf: readBuffer[start..<count])
-        deliverCompleteMessages()
+        if agreement != nil {
+            handleCompleteRecords()
+        } else {
+            deliverCompleteMessages()
+        }
     }
 
     /// Feeds the SASL client; returns how many bytes of the chunk it used.
@@ -183,9 +239,13 @@ final class ConnectionIO: IOEventHandler {
             if !step.output.isEmpty { outgoing.insert(.init(bytes: step.output, fileDescriptors: []), at: 0) }
             guard let outcome = step.outcome else { return count }
             sasl = nil
-            holdingMessages = false
             core.state.withLock { $0.unixFDsAgreed = outcome.unixFDsAgreed }
-            if case .accepted(let line)? = outcome.extensionReply { startKDBus(agreementLine: line) }
+            if case .accepted(let line)? = outcome.extensionReply {
+                // Messages stay held until the pool arrives and the arena is announced.
+                startKDBus(agreementLine: line)
+            } else {
+                holdingMessages = false
+            }
             return outcome.consumedBytes
         } catch {
             shutDown("authentication failed: \(error)")
@@ -233,15 +293,92 @@ final class ConnectionIO: IOEventHandler {
 
     // MARK: kdbus
 
-    /// The bus agreed to the offer: after BEGIN it speaks only arena and pool records.
+    /// The bus agreed to the offer: after BEGIN it speaks only pool and arena records.
     private func startKDBus(agreementLine line: String) {
         guard let offer else { return shutDown("the bus agreed to a kdbus offer this connection never made: \(line)") }
         do {
-            _ = try KDBusAgreement(parsingReply: line, offer: offer)
+            agreement = try KDBusAgreement(parsingReply: line, offer: offer)
         } catch {
             return shutDown("the bus's kdbus agreement is invalid (\(error)): \(line)")
         }
-        shutDown("the bus agreed to the kdbus transport, which this build cannot use yet: \(line)")
+    }
+
+    /// Handles every whole record received so far, then queues the FREEs for the slices it
+    /// read: one batch per wake-up.
+    private func handleCompleteRecords() {
+        let size = KDBusLimits.recordSize
+        while !finished, inbound.count - inboundStart >= size {
+            let record: KDBusRecord
+            do {
+                record = try inbound.withUnsafeBytes { raw throws(KDBusRecordError) in
+                    try KDBusRecord.decode(UnsafeRawBufferPointer(rebasing: raw[inboundStart..<inboundStart + size]),
+                                           from: .brokerToClient, streamOffset: recordStreamOffset)
+                }
+            } catch {
+                return shutDown("the bus sent an invalid kdbus record: \(error)")
+            }
+            inboundStart += size
+            recordStreamOffset += size
+            handle(record)
+        }
+        if inboundStart == inbound.count {
+            inbound.removeAll(keepingCapacity: true)
+            inboundStart = 0
+        }
+        if let frees = poolTransport?.takeFreeRecords(), !frees.isEmpty {
+            appendToSocketQueue(.init(bytes: frees, fileDescriptors: []))
+        }
+    }
+
+    private func handle(_ record: KDBusRecord) {
+        switch record {
+        case .poolAnnouncement(let size): receivePool(size: size)
+        case .receive(let receive): receiveMessage(receive)
+        case .broadcastsLost(let lost): core.noteBroadcastsLost(lost.count, total: lost.total)
+        case .send, .free, .arenaAnnouncement: shutDown("the bus sent a client's record: \(record.kind)")
+        }
+    }
+
+    /// The broker's first record: map the pool, announce the arena, release held messages.
+    private func receivePool(size: UInt64) {
+        guard let agreement, poolTransport == nil else { return shutDown("the bus announced a second receive pool") }
+        guard size == UInt64(agreement.poolSize) else {
+            return shutDown("the bus announced a pool of \(size) bytes after granting \(agreement.poolSize)")
+        }
+        guard !waitingDescriptors.isEmpty, let file = waitingDescriptors.removeFirst().take() else {
+            return shutDown("the bus's POOL record came without its memfd")
+        }
+        do {
+            let transport = try PoolTransport(poolFile: file, agreement: agreement)
+            let announcement = try transport.arenaAnnouncement()
+            poolTransport = transport
+            appendToSocketQueue(.init(bytes: announcement.record, fileDescriptors: [announcement.descriptor]))
+        } catch {
+            return shutDown("could not set up the kdbus transport: \(error)")
+        }
+        core.state.withLock { $0.transport = .kdbus }
+        holdingMessages = false
+    }
+
+    /// A message in the pool: decode it in place and deliver it with its descriptors.
+    private func receiveMessage(_ receive: KDBusRecord.Receive) {
+        guard let poolTransport else { return shutDown("the bus sent RECV before its POOL") }
+        let descriptorCount = Int(receive.fdCount) + Int(receive.memfdCount)
+        guard waitingDescriptors.count >= descriptorCount else {
+            return shutDown("RECV announced \(descriptorCount) descriptors, \(waitingDescriptors.count) arrived")
+        }
+        let descriptors = Array(waitingDescriptors.prefix(Int(receive.fdCount)))
+        let memfds = Array(waitingDescriptors[Int(receive.fdCount)..<descriptorCount])
+        waitingDescriptors.removeFirst(descriptorCount)
+        do {
+            let message = try poolTransport.receive(receive, memfds: memfds, fileDescriptorCount: descriptors.count)
+            let owned = Array(descriptors.prefix(message.unixFDCount))
+            if let timer = core.deliver(ReceivedMessage(message: message, fileDescriptors: owned)) {
+                loop.cancelTimer(timer)
+            }
+        } catch {
+            shutDown("the bus sent an invalid message in the pool: \(error)")
+        }
     }
 
     // MARK: Ending

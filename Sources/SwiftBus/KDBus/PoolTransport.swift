@@ -1,0 +1,184 @@
+/// Pool Transport: a connection's kdbus state — its receive pool, send arena and FREEs to send.
+import BusPlatform
+import DBusWire
+
+/// What an upgraded connection's I/O thread holds once the broker's POOL arrived
+/// (docs/kdbus-transport.md §3–§8): the read-only pool view, the send arena it created, and
+/// the pool offsets it is done with, sent back as FREE records once per wake-up. A class
+/// only to give the non-copyable pool and arena one owner that an optional can hold; it
+/// lives on the I/O thread alone.
+final class PoolTransport {
+    let agreement: KDBusAgreement
+    private let pool: PoolView
+    private var arena: SendArena
+    private var freeOffsets: [UInt64] = []
+
+    /// Maps the pool the broker sent (after checking its seals and size) and creates the arena.
+    init(poolFile: consuming FileDescriptor, agreement: KDBusAgreement) throws(KDBusTransportError) {
+        self.agreement = agreement
+        do {
+            pool = try PoolView.map(poolFile, expectedSize: agreement.poolSize)
+        } catch { throw .system("mapping the receive pool", error) }
+        do {
+            arena = try SendArena.create(size: agreement.arenaSize)
+        } catch { throw .system("creating the send arena", error) }
+    }
+
+    /// The ARENA announcement and the descriptor that goes with it.
+    func arenaAnnouncement() throws(KDBusTransportError) -> (record: [UInt8], descriptor: UnixFD) {
+        do {
+            return (KDBusRecord.arenaAnnouncement(size: UInt64(arena.size)).bytes, UnixFD(try arena.descriptorForBroker()))
+        } catch { throw .system("duplicating the arena descriptor", error) }
+    }
+
+    // MARK: Sending
+
+    /// Bytes of the arena that hold messages.
+    private var arenaDataSize: Int { arena.size - PoolLimits.arenaControlSize }
+
+    /// Splits a marshalled message for sending: byte arrays of at least the negotiated
+    /// threshold go into new sealed memfds. A message that would not fit the arena even
+    /// then has every byte array of a page or more moved out, so it still travels.
+    func stage(_ message: [UInt8], fileDescriptors: [UnixFD]) throws(KDBusTransportError) -> StagedMessage {
+        let result = message.withUnsafeBytes { bytes -> Result<StagedMessage, KDBusTransportError> in
+            do throws(KDBusTransportError) {
+                var ranges = try largeArrays(in: bytes, threshold: agreement.memfdThreshold)
+                var parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges)
+                if arenaLength(parts, messageLength: bytes.count) > arenaDataSize {
+                    ranges = try largeArrays(in: bytes, threshold: KDBusLimits.minMemfdThreshold)
+                    parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges)
+                }
+                var memfds: [UnixFD] = []
+                for range in ranges {
+                    do {
+                        memfds.append(UnixFD(try SealedMemfd.make(UnsafeRawBufferPointer(rebasing: bytes[range]))))
+                    } catch { throw .system("making a payload memfd of \(range.count) bytes", error) }
+                }
+                return .success(StagedMessage(bytes: message, parts: ranges.isEmpty ? [] : parts,
+                                              fileDescriptors: fileDescriptors, memfds: memfds))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private func largeArrays(in message: UnsafeRawBufferPointer, threshold: Int) throws(KDBusTransportError) -> [Range<Int>] {
+        do { return try LargeByteArrayFinder.ranges(in: message, threshold: threshold) } catch {
+            throw .badPayloadItems("outgoing message does not parse: \(error)")
+        }
+    }
+
+    private func arenaLength(_ parts: [KDBusMessageParts.Part], messageLength: Int) -> Int {
+        parts.count <= 1 ? messageLength : KDBusMessageParts.partsListLength(parts)
+    }
+
+    /// Writes a staged message into the arena and returns its SEND record, or nil when the
+    /// broker has not yet consumed enough of the arena (try again on a later event).
+    func write(_ staged: StagedMessage) throws(KDBusTransportError) -> [UInt8]? {
+        let length = arenaLength(staged.parts, messageLength: staged.bytes.count)
+        guard length <= arenaDataSize else {
+            throw .badPayloadItems("a message of \(length) bytes outside memfds cannot fit the \(arena.size)-byte send arena")
+        }
+        let written = staged.bytes.withUnsafeBytes { message -> Result<PoolSlice, PoolError> in
+            Result { () throws(PoolError) -> PoolSlice in
+                try arena.write(length: length) { target in
+                    if staged.parts.isEmpty {
+                        target.copyMemory(from: message)
+                    } else {
+                        KDBusMessageParts.writePartsList(staged.parts, of: message, into: target)
+                    }
+                }
+            }
+        }
+        let slice: PoolSlice
+        switch written {
+        case .success(let value): slice = value
+        case .failure(.full): return nil
+        case .failure(let error): throw .system("writing to the send arena", error)
+        }
+        let send = KDBusRecord.Send(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length),
+                                    fdCount: UInt16(staged.fileDescriptors.count), memfdCount: UInt16(staged.memfds.count))
+        return KDBusRecord.send(send).bytes
+    }
+
+    // MARK: Receiving
+
+    /// Decodes the message a RECV announced, straight from the pool (or, when it has memfd
+    /// parts, from the parts joined), and queues its slice for FREE.
+    func receive(
+        _ record: KDBusRecord.Receive, memfds: borrowing [UnixFD], fileDescriptorCount: Int
+    ) throws(KDBusTransportError) -> Message {
+        defer { freeOffsets.append(record.poolOffset) }
+        let decoded: Result<Message, KDBusTransportError>
+        do {
+            decoded = try pool.withSlice(offset: record.poolOffset, length: record.length) { slice in
+                Result { () throws(KDBusTransportError) -> Message in
+                    try Self.decode(slice, memfds: memfds, fileDescriptorCount: fileDescriptorCount)
+                }
+            }
+        } catch { throw .badPayloadItems("RECV names \(error)") }
+        return try decoded.get()
+    }
+
+    static func decode(_ slice: UnsafeRawBufferPointer, memfds: [UnixFD], fileDescriptorCount: Int) throws(KDBusTransportError) -> Message {
+        let contents: KDBusSliceContents
+        do { contents = try KDBusSliceReader.read(slice) } catch { throw .badPayloadItems("\(error)") }
+        let parts = try KDBusMessageParts.receivedParts(of: slice, contents: contents, memfdCount: memfds.count)
+        do {
+            if parts.count == 1, case .inline(let range) = parts[0] {
+                return try Message(decoding: UnsafeRawBufferPointer(rebasing: slice[range]), unixFDsReceived: fileDescriptorCount)
+            }
+            let joined = try join(parts, slice: slice, memfds: memfds)
+            return try Message(decoding: joined, unixFDsReceived: fileDescriptorCount)
+        } catch let error as KDBusTransportError {
+            throw error
+        } catch {
+            throw .badPayloadItems("the message in the slice is invalid: \(error)")
+        }
+    }
+
+    /// The message whose parts lie in the slice and in memfds, in one buffer.
+    private static func join(_ parts: [KDBusMessageParts.Part], slice: UnsafeRawBufferPointer, memfds: [UnixFD]) throws(KDBusTransportError) -> [UInt8] {
+        var joined: [UInt8] = []
+        joined.reserveCapacity(parts.reduce(0) { total, part in
+            switch part {
+            case .inline(let range), .memfd(let range, _): total + range.count
+            }
+        })
+        for part in parts {
+            switch part {
+            case .inline(let range):
+                joined.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
+            case .memfd(let range, let index):
+                guard let raw = memfds[index].rawValue else { throw .badPayloadItems("memfd \(index) already taken") }
+                // A non-owning view of the UnixFD's descriptor: taken back below, never closed here.
+                let borrowed = FileDescriptor(owning: raw)
+                var failure: KDBusTransportError?
+                do throws(KDBusTransportError) {
+                    try SealedMemfd.withContents(of: borrowed, length: range.count) { joined.append(contentsOf: $0) }
+                } catch { failure = error }
+                _ = borrowed.take()
+                if let failure { throw failure }
+            }
+        }
+        return joined
+    }
+
+    /// The FREE records for every slice received since the last call, ⌈n/3⌉ of them in one buffer.
+    func takeFreeRecords() -> [UInt8] {
+        guard !freeOffsets.isEmpty else { return [] }
+        defer { freeOffsets.removeAll(keepingCapacity: true) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((freeOffsets.count + 2) / 3 * KDBusLimits.recordSize)
+        for record in KDBusRecord.Free.batch(freeOffsets) { bytes += KDBusRecord.free(record).bytes }
+        return bytes
+    }
+}
+
+/// A message ready for the arena: its bytes, the parts list (empty when it goes whole) and
+/// the descriptors its SEND carries — its own fds, then the payload memfds made for it.
+struct StagedMessage {
+    let bytes: [UInt8]
+    let parts: [KDBusMessageParts.Part]
+    let fileDescriptors: [UnixFD]
+    let memfds: [UnixFD]
+}
