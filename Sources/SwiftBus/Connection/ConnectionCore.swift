@@ -50,6 +50,9 @@ final class ConnectionCore: Sendable {
         /// Broadcasts the bus dropped for this connection because its pool was full.
         var broadcastsLost: UInt64 = 0
         var lossSubscribers: [UInt64: AsyncStream<BroadcastLoss>.Continuation] = [:]
+        /// While true the I/O thread stops reading the socket (it still writes): what a
+        /// stalled receiver looks like to the bus. For tests of what the bus does then.
+        var receivingPaused = false
         /// The BecomeMonitor call in flight and the stream it will feed once the bus agrees.
         var monitorRequest: MonitorRequest?
         /// Set once BecomeMonitor succeeded: every incoming message goes here, and nothing
@@ -194,6 +197,12 @@ final class ConnectionCore: Sendable {
             handler?(received)
             return nil
         }
+    }
+
+    /// Stops or resumes reading the socket; see `State.receivingPaused`.
+    func setReceivingPaused(_ paused: Bool) {
+        state.withLock { $0.receivingPaused = paused }
+        waker.post { _ in }
     }
 
     // MARK: Lost broadcasts

@@ -27,6 +27,8 @@ final class ConnectionIO: IOEventHandler {
     /// Bytes of records read since BEGIN, for error reports.
     private var recordStreamOffset = 0
     private var wantsWrite = false
+    /// Mirrors `ConnectionCore.State.receivingPaused`.
+    private var readingPaused = false
     /// The kdbus offer sent with the SASL lines, nil for a classic-only connection.
     private let offer: KDBusOffer?
     /// True while the answer to the offer is unknown: what follows BEGIN depends on it
@@ -64,7 +66,10 @@ final class ConnectionIO: IOEventHandler {
     }
 
     func handleEvents(_ events: IOEvents, in loop: EventLoop) {
-        if events.contains(.readable) || !events.isDisjoint(with: .hangup) || events.contains(.error) { readAvailable() }
+        // A hang-up is read even while paused: the bus is gone, nothing is left to stall.
+        if (events.contains(.readable) && !readingPaused) || !events.isDisjoint(with: .hangup) || events.contains(.error) {
+            readAvailable()
+        }
         if !finished && events.contains(.writable) { flush() }
         if !finished && events.contains(.error) { shutDown("socket error") }
     }
@@ -73,10 +78,14 @@ final class ConnectionIO: IOEventHandler {
     func afterTurn() {
         guard !finished else { return }
         let holding = holdingMessages
-        let (more, closeRequested) = core.state.withLock { state -> ([ConnectionCore.Outgoing], Bool) in
-            if holding { return ([], state.closeRequested) }
+        let (more, closeRequested, paused) = core.state.withLock { state -> ([ConnectionCore.Outgoing], Bool, Bool) in
+            if holding { return ([], state.closeRequested, state.receivingPaused) }
             defer { state.outgoing.removeAll(keepingCapacity: true) }
-            return (state.outgoing, state.closeRequested)
+            return (state.outgoing, state.closeRequested, state.receivingPaused)
+        }
+        if paused != readingPaused {
+            readingPaused = paused
+            updateInterest()
         }
         for message in more { enqueue(message) }
         if !outgoing.isEmpty { flush() }
@@ -175,9 +184,16 @@ final class ConnectionIO: IOEventHandler {
     }
 
     private func updateWriteInterest(_ wanted: Bool) {
-        guard wanted != wantsWrite, let registration else { return }
+        guard wanted != wantsWrite else { return }
         wantsWrite = wanted
-        try? loop.setInterest(wanted ? [.readable, .writable] : [.readable], for: registration)
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard let registration else { return }
+        var interest: IOEvents = readingPaused ? [] : [.readable]
+        if wantsWrite { interest.insert(.writable) }
+        try? loop.setInterest(interest, for: registration)
     }
 
     // MARK: Reading

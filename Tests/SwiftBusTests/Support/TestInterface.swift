@@ -17,6 +17,7 @@ enum TestInterface: DBusInterface {
     static let writeTo = method("WriteTo", (UnixFD, String).self, returns: Void.self)
     static let openPipe = method("OpenPipe", String.self, returns: UnixFD.self)
     static let bytes = method("Bytes", [UInt8].self, returns: (UInt32, [UInt8]).self)
+    static let digest = method("Digest", [UInt8].self, returns: (UInt64, UInt64).self)
     static let point = method("Mirror", Point.self, returns: Point.self)
     static let emit = method("Emit", String.self, returns: Void.self)
     static let counter = property("Counter", Int32.self, access: .readwrite)
@@ -77,6 +78,7 @@ func testImplementation(_ state: TestState, path: ObjectPath) -> InterfaceImplem
     }
     object.method(TestInterface.openPipe) { text in try pipeHolding(text) }
     object.method(TestInterface.bytes) { bytes in (UInt32(bytes.count), Array(bytes.reversed())) }
+    object.method(TestInterface.digest) { bytes in (UInt64(bytes.count), payloadDigest(bytes)) }
     object.method(TestInterface.point) { point in Point(x: point.y, y: point.x, name: point.name + "!") }
     object.method(TestInterface.emit) { label in
         // Through the call's context, so the implementation does not capture its connection.
@@ -88,4 +90,29 @@ func testImplementation(_ state: TestState, path: ObjectPath) -> InterfaceImplem
     object.property(TestInterface.label, get: { "swiftbus" })
     object.signal(TestInterface.ticked)
     return object
+}
+
+/// A cheap whole-content fingerprint of a large payload (FNV-1a over 8-byte words, then
+/// the tail), so a 1 GiB transfer can be checked without sending it back.
+func payloadDigest(_ bytes: [UInt8]) -> UInt64 {
+    bytes.withUnsafeBytes { raw in
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        let words = raw.count / 8
+        for index in 0..<words { hash = (hash ^ raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) &* 0x100_0000_01b3 }
+        for index in (words * 8)..<raw.count { hash = (hash ^ UInt64(raw[index])) &* 0x100_0000_01b3 }
+        return hash
+    }
+}
+
+/// `count` bytes of a pattern that differs at every position modulo 251 (a prime, so no
+/// power-of-two slicing lines up with it).
+func patternPayload(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        var value = seed
+        for index in 0..<count {
+            buffer[index] = value
+            value = value == 250 ? 0 : value + 1
+        }
+        initialized = count
+    }
 }
