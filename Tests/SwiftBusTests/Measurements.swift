@@ -26,6 +26,23 @@ struct Measurements {
         report("call+reply", bus, samples)
     }
 
+    @Test("round trip through swiftbusd: both sides classic, both on the kdbus transport",
+          .enabled(if: TestBus.available.contains(.swiftbusd)), arguments: Side.allCases)
+    func transportLatency(side: Side) async throws {
+        let pair = try await ServedPair(on: .swiftbusd, server: side.options, client: side.options)
+        #expect(pair.client.transport == side.transport && pair.server.transport == side.transport)
+        var samples: [Duration] = []
+        samples.reserveCapacity(Self.callCount)
+        let clock = ContinuousClock()
+        for _ in 0..<100 { _ = try await pair.proxy.call(TestInterface.add, 1, 2) }
+        for _ in 0..<Self.callCount {
+            let start = clock.now
+            _ = try await pair.proxy.call(TestInterface.add, 1, 2)
+            samples.append(clock.now - start)
+        }
+        report("call+reply (\(side))", .swiftbusd, samples)
+    }
+
     @Test("connect: socket, SASL, Hello", arguments: TestBus.available)
     func connectTime(bus: TestBus) async throws {
         let address = try bus.address()

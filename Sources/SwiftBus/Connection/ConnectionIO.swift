@@ -41,6 +41,10 @@ final class ConnectionIO: IOEventHandler {
     /// Messages waiting, in order, for room in the send arena.
     private var arenaBacklog: [StagedMessage] = []
     private var arenaRetry: TimerID?
+    private var freeTimer: TimerID?
+    /// Longest a FREE waits for a SEND to travel with: short, so a receiver that never
+    /// sends still returns its slices promptly.
+    static let freeDelay: Duration = .milliseconds(1)
     /// How long to wait before re-reading the arena's consumed count when it was full and
     /// nothing else woke the loop: the broker copies out first thing, so this is short.
     static let arenaRetryDelay: Duration = .microseconds(500)
@@ -142,6 +146,8 @@ final class ConnectionIO: IOEventHandler {
                 }
                 return
             }
+            // FREEs ride along: the descriptors of the SEND attach to its own first byte.
+            queueFrees()
             appendToSocketQueue(.init(bytes: record, fileDescriptors: staged.fileDescriptors + staged.memfds))
             written += 1
         }
@@ -341,9 +347,28 @@ final class ConnectionIO: IOEventHandler {
             inbound.removeAll(keepingCapacity: true)
             inboundStart = 0
         }
-        if let frees = poolTransport?.takeFreeRecords(), !frees.isEmpty {
-            appendToSocketQueue(.init(bytes: frees, fileDescriptors: []))
+        scheduleFrees()
+    }
+
+    /// Sends pending FREEs now when they hold much of the pool, else within `freeDelay`
+    /// unless a SEND takes them along first.
+    private func scheduleFrees() {
+        guard let poolTransport, poolTransport.hasPendingFrees else { return }
+        if poolTransport.pendingFreesAreUrgent { return queueFrees() }
+        guard freeTimer == nil else { return }
+        freeTimer = loop.addTimer(after: Self.freeDelay) { [self] _ in
+            freeTimer = nil
+            queueFrees()
+            if !outgoing.isEmpty { flush() }
         }
+    }
+
+    /// Puts every pending FREE in the socket queue.
+    private func queueFrees() {
+        guard let frees = poolTransport?.takeFreeRecords(), !frees.isEmpty else { return }
+        if let freeTimer { loop.cancelTimer(freeTimer) }
+        freeTimer = nil
+        appendToSocketQueue(.init(bytes: frees, fileDescriptors: []))
     }
 
     private func handle(_ record: KDBusRecord) {

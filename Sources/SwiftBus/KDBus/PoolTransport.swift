@@ -12,6 +12,14 @@ final class PoolTransport {
     private let pool: PoolView
     private var arena: SendArena
     private var freeOffsets: [UInt64] = []
+    private var freeBytesPending = 0
+
+    /// Slices held back for a later FREE before one is sent at once: a FREE rides along
+    /// with the next SEND (one write, one broker wake-up for both) or goes after
+    /// `ConnectionIO.freeDelay`, unless this many have piled up.
+    static let maxDeferredFrees = 48
+    /// Fraction of the pool (1/n) that deferred FREEs may hold before they go at once.
+    static let deferredPoolShare = 8
 
     /// Maps the pool the broker sent (after checking its seals and size) and creates the arena.
     init(poolFile: consuming FileDescriptor, agreement: KDBusAgreement) throws(KDBusTransportError) {
@@ -107,7 +115,10 @@ final class PoolTransport {
     func receive(
         _ record: KDBusRecord.Receive, memfds: borrowing [UnixFD], fileDescriptorCount: Int
     ) throws(KDBusTransportError) -> Message {
-        defer { freeOffsets.append(record.poolOffset) }
+        defer {
+            freeOffsets.append(record.poolOffset)
+            freeBytesPending += Int(record.length)
+        }
         let decoded: Result<Message, KDBusTransportError>
         do {
             decoded = try pool.withSlice(offset: record.poolOffset, length: record.length) { slice in
@@ -163,10 +174,21 @@ final class PoolTransport {
         return joined
     }
 
+    /// Whether slices wait for a FREE.
+    var hasPendingFrees: Bool { !freeOffsets.isEmpty }
+
+    /// Whether the pending FREEs should go now rather than wait for a SEND to ride with.
+    var pendingFreesAreUrgent: Bool {
+        freeOffsets.count >= Self.maxDeferredFrees || freeBytesPending >= pool.size / Self.deferredPoolShare
+    }
+
     /// The FREE records for every slice received since the last call, ⌈n/3⌉ of them in one buffer.
     func takeFreeRecords() -> [UInt8] {
         guard !freeOffsets.isEmpty else { return [] }
-        defer { freeOffsets.removeAll(keepingCapacity: true) }
+        defer {
+            freeOffsets.removeAll(keepingCapacity: true)
+            freeBytesPending = 0
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity((freeOffsets.count + 2) / 3 * KDBusLimits.recordSize)
         for record in KDBusRecord.Free.batch(freeOffsets) { bytes += KDBusRecord.free(record).bytes }
