@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DBusWireTests", dependencies: ["DBusWire", "TestSupport"], resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "BusPlatformTests", dependencies: ["BusPlatform", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "BusPlatform", "DBusWire", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BusBrokerTests", dependencies: ["BusBroker", "BusPlatform", "DBusWire", "SwiftBus", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SwiftBusTests", dependencies: ["SwiftBus", "DBusWire", "BusPlatform"], exclude: ["Interop/python_service.py"],
             swiftSettings: strict),

@@ -15,6 +15,7 @@ extension Broker {
     /// Sends a message from `org.freedesktop.DBus`: to its destination if it has one,
     /// otherwise to every peer whose rules match; `fds` go with it (owned by the callee now).
     func sendFromDriver(_ message: Message, fds: [CInt] = []) {
+        kdbusState.sequence &+= 1
         var message = message
         message.sender = Broker.driverName
         message.serial = takeDriverSerial()
@@ -56,6 +57,12 @@ extension Broker {
 
     /// Driver messages to a peer pass the same queue limits as any other.
     private func deliverDriverMessage(_ bytes: UnsafeRawBufferPointer, to receiver: Peer, fds: [CInt]) {
+        if receiver.kdbus != nil {  // kdbus hook: into the receiver's pool
+            if !deliverToPool(bytes, body: .init(start: nil, count: 0), to: receiver, ownedFDs: fds, isUnicast: true) {
+                logger.warning("\(receiver.logName): a message from the bus was dropped: its receive pool is full")
+            }
+            return
+        }
         if receiver.output.queuedBytes + bytes.count > limits.maxOutgoingBytes {
             for fd in fds { closeDescriptor(fd) }
             pendingDisconnects.append((receiver, "its outgoing queue holds \(receiver.output.queuedBytes) bytes and a \(bytes.count)-byte message from the bus would pass max_outgoing_bytes=\(limits.maxOutgoingBytes)"))

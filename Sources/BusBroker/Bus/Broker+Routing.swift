@@ -16,6 +16,7 @@ extension Broker {
     /// set, unknown header fields dropped) into `rewriteBuffer` and copied from there into
     /// each receiver's output queue; nothing on this path allocates once buffers are warm.
     func route(_ message: MessageHeaderView, from sender: Peer) {
+        kdbusState.sequence &+= 1
         switch sender.state {
         case .authenticating:
             preconditionFailure("messages are framed only after authentication")
@@ -88,7 +89,7 @@ extension Broker {
                 sender: Broker.driverName,
                 body: [.string("Client tried to send a message other than Hello without being registered")])
             if let bytes = try? error.encoded() {
-                bytes.withUnsafeBytes { peer.output.append($0) }
+                bytes.withUnsafeBytes { _ = enqueue($0, for: peer, fds: nil, count: 0, isUnicast: true) }
                 flush(peer)
             }
         }
@@ -147,7 +148,7 @@ extension Broker {
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.LimitsExceeded",
-                          message: "The maximum size of the message queue of \(receiverID.uniqueName) has been reached (max_outgoing_bytes=\(limits.maxOutgoingBytes))")
+                          message: queueFullText(for: receiver, id: receiverID))
             }
         }
         observe(rewrittenFrom: senderID, destination: receiverID)
@@ -216,15 +217,20 @@ extension Broker {
     // MARK: - Queueing
 
     private func enqueueRewritten(for receiver: Peer, fds sender: Peer, count: Int, body: UnsafeRawBufferPointer) -> Bool {
-        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, body: body, for: receiver, fds: sender, count: count) }
+        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, body: body, for: receiver, fds: sender, count: count, isUnicast: true) }
     }
 
     /// Appends a message (`bytes`, then `body` if any) to `receiver`'s queue with duplicates
     /// of `sender`'s first `count` fds. A receiver whose queue would pass `max_outgoing_bytes` or `max_outgoing_unix_fds`
     /// is not reading: it is disconnected (after the current walk) and false returned.
+    /// A kdbus receiver gets the message in its pool instead (`isUnicast`: whether it is
+    /// addressed to it, which decides what a full pool means).
     @discardableResult
     func enqueue(_ bytes: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer = .init(start: nil, count: 0),
-                 for receiver: Peer, fds sender: Peer?, count: Int) -> Bool {
+                 for receiver: Peer, fds sender: Peer?, count: Int, isUnicast: Bool = false) -> Bool {
+        if receiver.kdbus != nil {
+            return deliverToPool(bytes, body: body, to: receiver, fds: sender, count: count, isUnicast: isUnicast)
+        }
         let queuedBytes = receiver.output.queuedBytes
         let length = bytes.count + body.count
         if queuedBytes + length > limits.maxOutgoingBytes {

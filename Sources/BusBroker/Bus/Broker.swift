@@ -56,6 +56,8 @@ public final class Broker {
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
     public var configurationReloader: (() throws(ConfigError) -> BusConfig)?
     let machineID: String
+    /// The kdbus transport's broker-wide state (copy buffer, priority, sequence).
+    let kdbusState = KDBusBrokerState()
 
     public init(config: BusConfig, loop: EventLoop, logger: Logger) {
         self.config = config
@@ -97,7 +99,8 @@ public final class Broker {
         connectionCounter += 1
         let sasl = SASLServer(
             guid: guid, peerUID: credentials.process.userID, canPassUnixFDs: true,
-            allowsAnonymous: allowsAnonymous)
+            allowsAnonymous: allowsAnonymous,
+            commandExtension: KDBusNegotiator(maxPoolSize: kdbusState.maxPoolSize, maxArenaSize: kdbusState.maxArenaSize))
         let peer = Peer(broker: self, socket: socket, identity: PeerIdentity(credentials),
                         connectionNumber: connectionCounter, sasl: sasl)
         do {
@@ -199,13 +202,16 @@ public final class Broker {
     /// Writes as much of `peer`'s queue as its socket takes; waits for writable if not all.
     func flush(_ peer: Peer) {
         guard !peer.isClosed else { return }
-        let drained: Bool
-        do {
-            drained = try peer.output.flush(to: peer.socket)
-        } catch {
-            disconnect(peer, reason: error == .brokenPipe || error == .connectionReset ? nil : "send failed: \(error)")
-            return
-        }
+        var drained: Bool
+        repeat {
+            moveWaitingRecords(of: peer)  // kdbus hook: RECVs wait in priority order until the queue is empty
+            do {
+                drained = try peer.output.flush(to: peer.socket)
+            } catch {
+                disconnect(peer, reason: error == .brokenPipe || error == .connectionReset ? nil : "send failed: \(error)")
+                return
+            }
+        } while drained && peer.kdbus?.hasWaiting == true
         guard drained != !peer.isWaitingToWrite, let registration = peer.registration else { return }
         peer.isWaitingToWrite = !drained
         do {

@@ -35,6 +35,8 @@ final class Peer: IOEventHandler {
     var input: InputBuffer
     var receivedDescriptors = ReceivedDescriptors()
     var output = OutputQueue()
+    /// The kdbus transport's state, for a peer upgraded during SASL; nil for classic peers.
+    var kdbus: KDBusConnection?
     private var control = ControlBuffer()
     private var arriving = DescriptorList()
 
@@ -103,7 +105,11 @@ final class Peer: IOEventHandler {
             if isClosed { return }
             if case .authenticating = state { return }
         }
-        processMessages()
+        if kdbus != nil {
+            broker.processRecords(from: self)  // kdbus hook: the socket carries records only
+        } else {
+            processMessages()
+        }
     }
 
     // MARK: - SASL
@@ -131,6 +137,10 @@ final class Peer: IOEventHandler {
         unixFDsNegotiated = outcome.unixFDsNegotiated
         state = .awaitingHello
         broker.peerAuthenticated(self)
+        // kdbus hook: the client asked for the transport and got an AGREE.
+        if !isClosed, let agreement = (sasl.commandExtension as? KDBusNegotiator)?.agreement {
+            broker.upgradeToKDBus(self, agreement: agreement)
+        }
     }
 
     // MARK: - Messages
