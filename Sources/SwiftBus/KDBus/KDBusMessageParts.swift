@@ -2,10 +2,10 @@
 import BusPlatform
 import DBusWire
 
-/// The payload layout of docs/kdbus-transport.md §7–§8. Outgoing, a message whose large
-/// byte arrays travel as memfds is written to the arena as a *parts list*: a slice header,
-/// one payload item per part, then the inline bytes. Incoming, a slice's payload items name
-/// inline ranges and memfds whose concatenation is the message.
+/// The outgoing payload layout of docs/kdbus-transport.md §8: a message whose large byte
+/// arrays travel as memfds is written to the arena as a *parts list* — a slice header, one
+/// payload item per part, then the inline bytes. (Incoming slices are read by
+/// `KDBusPayloadJoiner`.)
 enum KDBusMessageParts {
     /// Bytes of a payload item (header plus its 16-byte payload), both kinds.
     static let payloadItemSize = KDBusSliceWriter.itemSize(payloadLength: 16)
@@ -34,7 +34,7 @@ enum KDBusMessageParts {
     /// Arena bytes of the parts list for `parts`: header, items, inline bytes at 8-aligned offsets.
     static func partsListLength(_ parts: [Part]) -> Int {
         var total = KDBusSliceHeader.size + parts.count * payloadItemSize
-        for case .inline(let range) in parts { total = total.alignedToKDBus + range.count }
+        for case .inline(let range) in parts { total = total.kdbusAligned + range.count }
         return total
     }
 
@@ -45,7 +45,7 @@ enum KDBusMessageParts {
         for part in parts {
             switch part {
             case .inline(let range):
-                dataPosition = dataPosition.alignedToKDBus
+                dataPosition = dataPosition.kdbusAligned
                 let offset = dataPosition
                 _ = writer.append(.payloadInline, payloadLength: 16) { payload in
                     payload.storeBytes(of: UInt64(offset).littleEndian, toByteOffset: 0, as: UInt64.self)
@@ -64,40 +64,4 @@ enum KDBusMessageParts {
         }
         writer.finish(sequence: 0)
     }
-
-    /// The payload pieces of a received slice, checked: inline ranges inside the slice,
-    /// memfd indices below `memfdCount`, each memfd used once, at least one piece.
-    static func receivedParts(of slice: UnsafeRawBufferPointer, contents: KDBusSliceContents, memfdCount: Int) throws(KDBusTransportError) -> [Part] {
-        var parts: [Part] = []
-        var usedMemfds = Set<Int>()
-        for item in contents.items {
-            let payload = item.payload.lowerBound
-            switch item.type {
-            case .payloadInline?:
-                // KDBusSliceReader checked the range lies in the slice, past the items.
-                let offset = Int(UInt64(littleEndian: slice.loadUnaligned(fromByteOffset: payload, as: UInt64.self)))
-                let length = Int(UInt64(littleEndian: slice.loadUnaligned(fromByteOffset: payload + 8, as: UInt64.self)))
-                parts.append(.inline(offset..<offset + length))
-            case .payloadMemfd?:
-                let length = UInt64(littleEndian: slice.loadUnaligned(fromByteOffset: payload, as: UInt64.self))
-                let index = Int(UInt32(littleEndian: slice.loadUnaligned(fromByteOffset: payload + 8, as: UInt32.self)))
-                guard index < memfdCount, usedMemfds.insert(index).inserted else {
-                    throw .badPayloadItems("memfd index \(index) of \(memfdCount) repeated or out of range")
-                }
-                guard length <= UInt64(ProtocolLimits.maxMessageLength) else {
-                    throw .badPayloadItems("memfd part of \(length) bytes exceeds the message limit")
-                }
-                parts.append(.memfd(0..<Int(length), index: index))
-            default:
-                continue
-            }
-        }
-        guard !parts.isEmpty else { throw .badPayloadItems("no payload item") }
-        return parts
-    }
-}
-
-extension Int {
-    /// Rounded up to the transport's alignment (8).
-    fileprivate var alignedToKDBus: Int { (self + KDBusLimits.alignment - 1) & ~(KDBusLimits.alignment - 1) }
 }

@@ -4,10 +4,6 @@
 /// protocol forbids (docs/kdbus-transport.md), or a system call failed. The connection ends
 /// with this as its reason; each case names what was wrong and the figures.
 enum KDBusTransportError: Error, CustomStringConvertible {
-    /// A payload memfd lacks the seals §8 requires (shrink, grow, write, seal).
-    case payloadNotSealed(found: String)
-    /// A payload memfd is shorter than the part it is said to hold.
-    case payloadTooShort(length: Int, size: Int)
     /// A slice's payload items are not what §7 allows (the detail says how).
     case badPayloadItems(String)
     /// A system call failed while doing `what`.
@@ -15,8 +11,6 @@ enum KDBusTransportError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .payloadNotSealed(let found): "payload memfd sealed \(found), need [seal, shrink, grow, write]"
-        case .payloadTooShort(let length, let size): "payload memfd of \(size) bytes holds a part of \(length)"
         case .badPayloadItems(let detail): "slice payload items: \(detail)"
         case .system(let what, let error): "\(what): \(error)"
         }

@@ -130,15 +130,21 @@ final class PoolTransport {
         return try decoded.get()
     }
 
+    /// The message of a slice: read in place when it is one inline part, else joined from
+    /// its parts (KDBusPayloadJoiner, shared with `KDBusChannel`).
     static func decode(_ slice: UnsafeRawBufferPointer, memfds: [UnixFD], fileDescriptorCount: Int) throws(KDBusTransportError) -> Message {
         let contents: KDBusSliceContents
         do { contents = try KDBusSliceReader.read(slice) } catch { throw .badPayloadItems("\(error)") }
-        let parts = try KDBusMessageParts.receivedParts(of: slice, contents: contents, memfdCount: memfds.count)
+        try checkPayloadItems(contents.items, in: slice, memfdCount: memfds.count)
         do {
-            if parts.count == 1, case .inline(let range) = parts[0] {
+            if let range = KDBusPayloadJoiner.singleInlineRange(contents.items, in: slice) {
                 return try Message(decoding: UnsafeRawBufferPointer(rebasing: slice[range]), unixFDsReceived: fileDescriptorCount)
             }
-            let joined = try join(parts, slice: slice, memfds: memfds)
+            let raw = memfds.map { $0.rawValue ?? -1 }
+            let joined: [UInt8]
+            do { joined = try KDBusPayloadJoiner.join(contents.items, slice: slice, memfds: raw) } catch {
+                throw KDBusTransportError.badPayloadItems("\(error)")
+            }
             return try Message(decoding: joined, unixFDsReceived: fileDescriptorCount)
         } catch let error as KDBusTransportError {
             throw error
@@ -147,31 +153,20 @@ final class PoolTransport {
         }
     }
 
-    /// The message whose parts lie in the slice and in memfds, in one buffer.
-    private static func join(_ parts: [KDBusMessageParts.Part], slice: UnsafeRawBufferPointer, memfds: [UnixFD]) throws(KDBusTransportError) -> [UInt8] {
-        var joined: [UInt8] = []
-        joined.reserveCapacity(parts.reduce(0) { total, part in
-            switch part {
-            case .inline(let range), .memfd(let range, _): total + range.count
-            }
-        })
-        for part in parts {
-            switch part {
-            case .inline(let range):
-                joined.append(contentsOf: UnsafeRawBufferPointer(rebasing: slice[range]))
-            case .memfd(let range, let index):
-                guard let raw = memfds[index].rawValue else { throw .badPayloadItems("memfd \(index) already taken") }
-                // A non-owning view of the UnixFD's descriptor: taken back below, never closed here.
-                let borrowed = FileDescriptor(owning: raw)
-                var failure: KDBusTransportError?
-                do throws(KDBusTransportError) {
-                    try SealedMemfd.withContents(of: borrowed, length: range.count) { joined.append(contentsOf: $0) }
-                } catch { failure = error }
-                _ = borrowed.take()
-                if let failure { throw failure }
+    /// What §7 asks beyond the joiner's checks: at least one payload item, and each memfd
+    /// named exactly once (a broker naming one twice would make us map it twice).
+    private static func checkPayloadItems(_ items: [KDBusItem], in slice: UnsafeRawBufferPointer, memfdCount: Int) throws(KDBusTransportError) {
+        var used = Set<UInt32>()
+        var payloadItems = 0
+        for item in items where item.type == .payloadInline || item.type == .payloadMemfd {
+            payloadItems += 1
+            guard item.type == .payloadMemfd else { continue }
+            let index = slice.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 8)
+            guard index < UInt32(memfdCount), used.insert(index).inserted else {
+                throw .badPayloadItems("memfd index \(index) of \(memfdCount) repeated or out of range")
             }
         }
-        return joined
+        guard payloadItems > 0 else { throw .badPayloadItems("no payload item") }
     }
 
     /// Whether slices wait for a FREE.

@@ -2,9 +2,9 @@
 import BusPlatform
 import Glibc
 
-/// Making and checking payload memfds (docs/kdbus-transport.md §8). A payload memfd is
-/// sealed against shrink, grow and every write, so a receiver that maps it can trust its
-/// bytes never change and never vanish under the mapping.
+/// Making payload memfds (docs/kdbus-transport.md §8). A payload memfd is sealed against
+/// shrink, grow and every write, so a receiver that maps it can trust its bytes never change
+/// and never vanish under the mapping.
 enum SealedMemfd {
     /// The seals a payload memfd carries.
     static let payloadSeals: FileSeals = [.shrink, .grow, .write, .seal]
@@ -21,25 +21,5 @@ enum SealedMemfd {
         }
         try file.addSeals(payloadSeals)
         return file
-    }
-
-    /// Maps a received payload memfd read-only after checking it is sealed as a payload and
-    /// holds at least `length` bytes; `body` reads the first `length`.
-    static func withContents<R>(
-        of file: borrowing FileDescriptor, length: Int, _ body: (UnsafeRawBufferPointer) -> R
-    ) throws(KDBusTransportError) -> R {
-        do {
-            let seals = try file.seals()
-            guard seals.isSuperset(of: payloadSeals) else { throw KDBusTransportError.payloadNotSealed(found: seals.description) }
-            let size = try file.size()
-            guard size >= length else { throw KDBusTransportError.payloadTooShort(length: length, size: size) }
-            if length == 0 { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-            let mapping = try MappedRegion.map(file, length: length, protection: .read)
-            return mapping.withUnsafeBytes { body($0) }
-        } catch let error as KDBusTransportError {
-            throw error
-        } catch {
-            throw .system("mapping a payload memfd", error)
-        }
     }
 }
