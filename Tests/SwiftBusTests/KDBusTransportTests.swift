@@ -52,6 +52,30 @@ struct KDBusTransportTests {
         #expect(try readText(reader) == "from the client")
     }
 
+    @Test("more than a send arena holds, sent at once: the sender reuses space as the broker consumes it")
+    func arenaWraps() async throws {
+        let smallArena = ConnectionOptions(kdbusOffer: KDBusOffer(arenaSize: KDBusLimits.minRegionSize))
+        let pair = try await ServedPair(on: .swiftbusd, client: smallArena)
+        #expect(pair.client.transport == .kdbus && pair.server.transport == .kdbus)
+        // 40 × 20 KiB through an arena with 60 KiB for messages: the ring wraps many times,
+        // and calls queued in one burst must wait for the broker's consumed count.
+        let size = 20 * 1024
+        let payloads = (0..<40).map { patternPayload(size, seed: UInt8($0)) }
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for payload in payloads {
+                group.addTask {
+                    let (count, reversed) = try await pair.proxy.call(TestInterface.bytes, payload)
+                    return count == UInt32(size) && reversed.elementsEqual(payload.reversed())
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == payloads.count && results.allSatisfy { $0 })
+        let waits = pair.client.core.state.withLock { $0.arenaWaits }
+        print("arena full \(waits) times while sending \(payloads.count) × 20 KiB")
+        #expect(waits > 0)
+    }
+
     @Test("a stalled subscriber loses broadcasts once its pool is full, and is told exactly how many")
     func broadcastsLost() async throws {
         let address = try TestBus.swiftbusd.address()

@@ -53,6 +53,9 @@ final class ConnectionCore: Sendable {
         /// While true the I/O thread stops reading the socket (it still writes): what a
         /// stalled receiver looks like to the bus. For tests of what the bus does then.
         var receivingPaused = false
+        /// Times a message found the send arena full and waited for the broker: a figure for
+        /// tests and tuning (the arena size), not a fault.
+        var arenaWaits = 0
         /// The BecomeMonitor call in flight and the stream it will feed once the bus agrees.
         var monitorRequest: MonitorRequest?
         /// Set once BecomeMonitor succeeded: every incoming message goes here, and nothing

@@ -137,6 +137,7 @@ final class ConnectionIO: IOEventHandler {
                 return shutDown("could not send through the kdbus transport: \(error)")
             }
             guard let record else {
+                core.state.withLock { $0.arenaWaits += 1 }
                 if arenaRetry == nil {
                     arenaRetry = loop.addTimer(after: Self.arenaRetryDelay) { [self] _ in
                         arenaRetry = nil
