@@ -41,7 +41,8 @@ final class KDBusConnection {
         for entry in waiting { for fd in entry.fds { _ = Glibc.close(fd) } }
     }
 
-    var hasWaiting: Bool { !waiting.isEmpty }
+    /// RECVs or a BROADCASTS_LOST report not yet on the output queue.
+    var hasWaiting: Bool { !waiting.isEmpty || lostSinceReport > 0 }
 
     /// True once the client's ARENA was accepted.
     var hasArena: Bool {
@@ -80,7 +81,7 @@ final class KDBusConnection {
 
     /// Moves every waiting RECV (after a BROADCASTS_LOST, if any were lost) onto `output`.
     func moveWaiting(to output: inout OutputQueue) {
-        guard hasWaiting || lostSinceReport > 0 else { return }
+        guard hasWaiting else { return }
         withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { record in
             if lostSinceReport > 0 {
                 KDBusRecord.broadcastsLost(.init(count: lostSinceReport, total: lostTotal)).encode(into: record)
