@@ -413,14 +413,28 @@ final class ConnectionIO: IOEventHandler {
         let memfds = Array(waitingDescriptors[Int(receive.fdCount)..<descriptorCount])
         waitingDescriptors.removeFirst(descriptorCount)
         do {
-            let message = try poolTransport.receive(receive, memfds: memfds, fileDescriptorCount: descriptors.count)
-            let owned = Array(descriptors.prefix(message.unixFDCount))
-            if let timer = core.deliver(ReceivedMessage(message: message, fileDescriptors: owned)) {
-                loop.cancelTimer(timer)
+            let received = try poolTransport.receive(receive, memfds: memfds, fileDescriptorCount: descriptors.count)
+            var credentials: SenderCredentials?
+            if let metadata = received.metadata {
+                credentials = SenderCredentials(metadata, asked: poolTransport.agreement.metadata,
+                                                processDescriptor: try processDescriptor(metadata, after: descriptorCount))
             }
+            let owned = Array(descriptors.prefix(received.message.unixFDCount))
+            let message = ReceivedMessage(message: received.message, fileDescriptors: owned, senderCredentials: credentials)
+            if let timer = core.deliver(message) { loop.cancelTimer(timer) }
         } catch {
             shutDown("the bus sent an invalid message in the pool: \(error)")
         }
+    }
+
+    /// The sender's pidfd, which follows the message's fds and memfds in the RECV's
+    /// descriptors (docs/kdbus-transport.md §7) when the slice has a pidfd item.
+    private func processDescriptor(_ metadata: KDBusMetadata, after count: Int) throws(KDBusTransportError) -> UnixFD? {
+        guard let index = metadata.pidfdIndex else { return nil }
+        guard index == count, !waitingDescriptors.isEmpty else {
+            throw .badPayloadItems("pidfd item names descriptor \(index); \(count) were announced and \(waitingDescriptors.count) more arrived")
+        }
+        return waitingDescriptors.removeFirst()
     }
 
     // MARK: Ending

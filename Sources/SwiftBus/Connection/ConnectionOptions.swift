@@ -23,6 +23,12 @@ public struct ConnectionOptions: Sendable {
         self.kdbusOffer = kdbusOffer
     }
 
+    /// Offer the kdbus transport asking for `metadata` on every message received: each then
+    /// carries `ReceivedMessage.senderCredentials` (on swiftbusd; classic buses have none).
+    public init(metadata: KDBusMetadataSet) {
+        self.init(kdbusOffer: KDBusOffer(metadata: metadata))
+    }
+
     /// Offer the kdbus transport with the default sizes.
     public static let `default` = ConnectionOptions()
     /// Classic D-Bus only.

@@ -8,10 +8,14 @@ public struct ReceivedMessage: Sendable {
     public let message: Message
     /// The descriptors, by the index the body's `h` values use.
     public let fileDescriptors: [UnixFD]
+    /// Who sent it, as swiftbusd vouches: set on the kdbus transport when the connection
+    /// asked for metadata (`ConnectionOptions(metadata:)`), nil otherwise.
+    public let senderCredentials: SenderCredentials?
 
-    public init(message: Message, fileDescriptors: [UnixFD] = []) {
+    public init(message: Message, fileDescriptors: [UnixFD] = [], senderCredentials: SenderCredentials? = nil) {
         self.message = message
         self.fileDescriptors = fileDescriptors
+        self.senderCredentials = senderCredentials
     }
 
     /// The context that turns the body's `h` values into these descriptors.

@@ -110,20 +110,31 @@ final class PoolTransport {
 
     // MARK: Receiving
 
+    /// A received message and, when the connection asked for any, its sender's metadata.
+    struct Received {
+        var message: Message
+        var metadata: KDBusMetadata?
+    }
+
     /// Decodes the message a RECV announced, straight from the pool (or, when it has memfd
-    /// parts, from the parts joined), and queues its slice for FREE.
+    /// parts, from the parts joined), with its metadata items, and queues its slice for FREE.
     func receive(
         _ record: KDBusRecord.Receive, memfds: borrowing [UnixFD], fileDescriptorCount: Int
-    ) throws(KDBusTransportError) -> Message {
+    ) throws(KDBusTransportError) -> Received {
+        let wantsMetadata = !agreement.metadata.isEmpty
         defer {
             freeOffsets.append(record.poolOffset)
             freeBytesPending += Int(record.length)
         }
-        let decoded: Result<Message, KDBusTransportError>
+        let decoded: Result<Received, KDBusTransportError>
         do {
             decoded = try pool.withSlice(offset: record.poolOffset, length: record.length) { slice in
-                Result { () throws(KDBusTransportError) -> Message in
-                    try Self.decode(slice, memfds: memfds, fileDescriptorCount: fileDescriptorCount)
+                Result { () throws(KDBusTransportError) -> Received in
+                    let message = try Self.decode(slice, memfds: memfds, fileDescriptorCount: fileDescriptorCount)
+                    guard wantsMetadata else { return Received(message: message) }
+                    do {
+                        return Received(message: message, metadata: try KDBusMetadata(slice: slice))
+                    } catch { throw .badPayloadItems("metadata: \(error)") }
                 }
             }
         } catch { throw .badPayloadItems("RECV names \(error)") }

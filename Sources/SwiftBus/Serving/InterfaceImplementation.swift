@@ -87,6 +87,9 @@ public struct MethodContext: Sendable {
     }
     /// The caller's unique name.
     public var sender: String? { message.message.sender }
+    /// The caller's credentials as the bus vouches for them with this call (kdbus transport,
+    /// metadata asked for); nil otherwise.
+    public var senderCredentials: SenderCredentials? { message.senderCredentials }
     /// The path the call was addressed to.
     public var path: String? { message.message.path }
 
