@@ -100,9 +100,8 @@ final class ConnectionIO: IOEventHandler {
 
     // MARK: Writing
 
-    /// Queues a message, joining it to the previous one when it carries no descriptors, so
-    /// a burst of messages (SASL lines and Hello, above all) leaves in one write. One that
-    /// carries descriptors starts a new entry: the kernel attaches them to its first byte.
+    /// Queues a message: on the kdbus transport through the send arena, else as bytes for
+    /// the socket.
     private func enqueue(_ message: ConnectionCore.Outgoing) {
         if let poolTransport {
             do {
@@ -115,7 +114,9 @@ final class ConnectionIO: IOEventHandler {
         appendToSocketQueue(message)
     }
 
-    /// Queues bytes for the socket, joining them to the previous entry when they carry no descriptors.
+    /// Queues bytes for the socket, joining them to the previous entry when they carry no
+    /// descriptors, so a burst (SASL lines and Hello, above all) leaves in one write. Bytes
+    /// with descriptors start a new entry: the kernel attaches them to its first byte.
     private func appendToSocketQueue(_ message: ConnectionCore.Outgoing) {
         if message.fileDescriptors.isEmpty, !outgoing.isEmpty {
             outgoing[outgoing.count - 1].bytes.append(contentsOf: message.bytes)
