@@ -13,6 +13,8 @@ final class ConnectionCore: Sendable {
     struct Outgoing: Sendable {
         var bytes: [UInt8]
         var fileDescriptors: [UnixFD]
+        /// Memfds the kdbus transport may pass for the message's large byte arrays.
+        var payloads: [MemfdPayload] = []
     }
 
     /// A call waiting for its reply.
@@ -70,16 +72,18 @@ final class ConnectionCore: Sendable {
     // MARK: Sending
 
     /// Assigns the next serial to `message`, marshals it and queues it for the I/O thread.
-    func send(_ message: Message, fileDescriptors: [UnixFD] = []) throws -> UInt32 {
+    func send(_ message: Message, fileDescriptors: [UnixFD] = [], payloads: [MemfdPayload] = []) throws -> UInt32 {
         let serial = try state.withLock { state throws -> UInt32 in
-            try Self.enqueue(message, fileDescriptors: fileDescriptors, in: &state)
+            try Self.enqueue(message, fileDescriptors: fileDescriptors, payloads: payloads, in: &state)
         }
         waker.post { _ in }
         return serial
     }
 
     /// Marshals and queues under the lock, so serials go out in the order they were given.
-    private static func enqueue(_ message: Message, fileDescriptors: [UnixFD], in state: inout State) throws -> UInt32 {
+    private static func enqueue(
+        _ message: Message, fileDescriptors: [UnixFD], payloads: [MemfdPayload] = [], in state: inout State
+    ) throws -> UInt32 {
         if let reason = state.disconnectReason { throw ConnectionError.disconnected(reason) }
         if state.monitor != nil { throw ConnectionError.monitoring(member: message.member) }
         if !fileDescriptors.isEmpty && !state.unixFDsAgreed {
@@ -92,7 +96,7 @@ final class ConnectionCore: Sendable {
         do { bytes = try message.encoded() } catch { throw ConnectionError.invalidMessage(error) }
         // Serial 0 is invalid, so the counter skips it when it wraps.
         state.nextSerial = state.nextSerial == .max ? 1 : state.nextSerial + 1
-        state.outgoing.append(Outgoing(bytes: bytes, fileDescriptors: fileDescriptors))
+        state.outgoing.append(Outgoing(bytes: bytes, fileDescriptors: fileDescriptors, payloads: payloads))
         return message.serial
     }
 
@@ -100,14 +104,14 @@ final class ConnectionCore: Sendable {
     /// caller's cancellation or the end of the connection, whichever comes first.
     /// `whenQueued` runs under the lock that queues the call, before any reply can be read.
     func call(
-        _ message: Message, fileDescriptors: [UnixFD], timeout: Duration,
+        _ message: Message, fileDescriptors: [UnixFD], payloads: [MemfdPayload] = [], timeout: Duration,
         whenQueued: (@Sendable (UInt32, inout State) -> Void)? = nil
     ) async throws -> ReceivedMessage {
         let serialBox = SerialSlot()
         let reply = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ReceivedMessage, any Error>) in
                 do {
-                    try registerAndSend(message, fileDescriptors: fileDescriptors, timeout: timeout,
+                    try registerAndSend(message, fileDescriptors: fileDescriptors, payloads: payloads, timeout: timeout,
                                         continuation: continuation, serialBox: serialBox, whenQueued: whenQueued)
                 } catch {
                     continuation.resume(throwing: error)
@@ -121,7 +125,7 @@ final class ConnectionCore: Sendable {
     }
 
     private func registerAndSend(
-        _ message: Message, fileDescriptors: [UnixFD], timeout: Duration,
+        _ message: Message, fileDescriptors: [UnixFD], payloads: [MemfdPayload], timeout: Duration,
         continuation: CheckedContinuation<ReceivedMessage, any Error>, serialBox: SerialSlot,
         whenQueued: (@Sendable (UInt32, inout State) -> Void)?
     ) throws {
@@ -131,7 +135,7 @@ final class ConnectionCore: Sendable {
         // Registering under the lock that queues the message keeps a fast reply from
         // arriving before its pending entry exists.
         let serial = try state.withLock { state throws -> UInt32 in
-            let serial = try Self.enqueue(message, fileDescriptors: fileDescriptors, in: &state)
+            let serial = try Self.enqueue(message, fileDescriptors: fileDescriptors, payloads: payloads, in: &state)
             state.pending[serial] = PendingCall(continuation: continuation, timer: nil, destination: message.destination,
                                                 member: message.member ?? "", timeout: timeout)
             whenQueued?(serial, &state)

@@ -105,7 +105,7 @@ final class ConnectionIO: IOEventHandler {
     private func enqueue(_ message: ConnectionCore.Outgoing) {
         if let poolTransport {
             do {
-                arenaBacklog.append(try poolTransport.stage(message.bytes, fileDescriptors: message.fileDescriptors))
+                arenaBacklog.append(try poolTransport.stage(message.bytes, fileDescriptors: message.fileDescriptors, payloads: message.payloads))
             } catch {
                 return shutDown("could not send through the kdbus transport: \(error)")
             }
@@ -421,7 +421,8 @@ final class ConnectionIO: IOEventHandler {
                                                 processDescriptor: try processDescriptor(metadata, after: descriptorCount))
             }
             let owned = Array(descriptors.prefix(received.message.unixFDCount))
-            let message = ReceivedMessage(message: received.message, fileDescriptors: owned, senderCredentials: credentials)
+            let message = ReceivedMessage(message: received.message, fileDescriptors: owned, senderCredentials: credentials,
+                                          memfdPayloads: received.payloads)
             if let timer = core.deliver(message) { loop.cancelTimer(timer) }
         } catch {
             shutDown("the bus sent an invalid message in the pool: \(error)")

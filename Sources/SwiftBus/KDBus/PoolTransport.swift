@@ -47,20 +47,24 @@ final class PoolTransport {
     /// Splits a marshalled message for sending: byte arrays of at least the negotiated
     /// threshold go into new sealed memfds. A message that would not fit the arena even
     /// then has every byte array of a page or more moved out, so it still travels.
-    func stage(_ message: [UInt8], fileDescriptors: [UnixFD]) throws(KDBusTransportError) -> StagedMessage {
+    func stage(_ message: [UInt8], fileDescriptors: [UnixFD], payloads: [MemfdPayload] = []) throws(KDBusTransportError) -> StagedMessage {
         let result = message.withUnsafeBytes { bytes -> Result<StagedMessage, KDBusTransportError> in
             do throws(KDBusTransportError) {
-                var ranges = try largeArrays(in: bytes, threshold: agreement.memfdThreshold)
-                var parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges)
+                var ranges = try memfdRanges(in: bytes, threshold: agreement.memfdThreshold, payloads: payloads)
+                var parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges.map(\.range))
                 if arenaLength(parts, messageLength: bytes.count) > arenaDataSize {
-                    ranges = try largeArrays(in: bytes, threshold: KDBusLimits.minMemfdThreshold)
-                    parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges)
+                    ranges = try memfdRanges(in: bytes, threshold: KDBusLimits.minMemfdThreshold, payloads: payloads)
+                    parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges.map(\.range))
                 }
                 var memfds: [UnixFD] = []
-                for range in ranges {
+                for (range, payload) in ranges {
                     do {
-                        memfds.append(UnixFD(try SealedMemfd.make(UnsafeRawBufferPointer(rebasing: bytes[range]))))
-                    } catch { throw .system("making a payload memfd of \(range.count) bytes", error) }
+                        if let payload {
+                            memfds.append(try payload.descriptorForSending())
+                        } else {
+                            memfds.append(UnixFD(try SealedMemfd.make(UnsafeRawBufferPointer(rebasing: bytes[range]))))
+                        }
+                    } catch { throw .system("passing a payload memfd of \(range.count) bytes", error) }
                 }
                 return .success(StagedMessage(bytes: message, parts: ranges.isEmpty ? [] : parts,
                                               fileDescriptors: fileDescriptors, memfds: memfds))
@@ -69,10 +73,28 @@ final class PoolTransport {
         return try result.get()
     }
 
-    private func largeArrays(in message: UnsafeRawBufferPointer, threshold: Int) throws(KDBusTransportError) -> [Range<Int>] {
-        do { return try LargeByteArrayFinder.ranges(in: message, threshold: threshold) } catch {
+    /// The byte arrays to pass as memfds: each that a `MemfdPayload` argument holds (its own
+    /// memfd goes, as §8 asks of memory the user already has in one), and each other one of
+    /// at least `threshold` bytes (a new memfd).
+    private func memfdRanges(
+        in message: UnsafeRawBufferPointer, threshold: Int, payloads: [MemfdPayload]
+    ) throws(KDBusTransportError) -> [(range: Range<Int>, payload: MemfdPayload?)] {
+        let smallest = payloads.map(\.count).filter { $0 > 0 }.min() ?? threshold
+        let candidates: [Range<Int>]
+        do { candidates = try LargeByteArrayFinder.ranges(in: message, threshold: min(threshold, smallest)) } catch {
             throw .badPayloadItems("outgoing message does not parse: \(error)")
         }
+        var unused = payloads
+        var chosen: [(range: Range<Int>, payload: MemfdPayload?)] = []
+        for range in candidates {
+            let bytes = UnsafeRawBufferPointer(rebasing: message[range])
+            if let index = unused.firstIndex(where: { $0.holds(bytes) }) {
+                chosen.append((range, unused.remove(at: index)))
+            } else if range.count >= threshold {
+                chosen.append((range, nil))
+            }
+        }
+        return chosen
     }
 
     private func arenaLength(_ parts: [KDBusMessageParts.Part], messageLength: Int) -> Int {
@@ -114,6 +136,8 @@ final class PoolTransport {
     struct Received {
         var message: Message
         var metadata: KDBusMetadata?
+        /// The memfd parts, as payloads a `MemfdPayload` argument can adopt.
+        var payloads: [MemfdPayload] = []
     }
 
     /// Decodes the message a RECV announced, straight from the pool (or, when it has memfd
@@ -131,10 +155,12 @@ final class PoolTransport {
             decoded = try pool.withSlice(offset: record.poolOffset, length: record.length) { slice in
                 Result { () throws(KDBusTransportError) -> Received in
                     let message = try Self.decode(slice, memfds: memfds, fileDescriptorCount: fileDescriptorCount)
-                    guard wantsMetadata else { return Received(message: message) }
+                    var received = Received(message: message, payloads: Self.payloads(in: slice, memfds: memfds))
+                    guard wantsMetadata else { return received }
                     do {
-                        return Received(message: message, metadata: try KDBusMetadata(slice: slice))
+                        received.metadata = try KDBusMetadata(slice: slice)
                     } catch { throw .badPayloadItems("metadata: \(error)") }
+                    return received
                 }
             }
         } catch { throw .badPayloadItems("RECV names \(error)") }
@@ -161,6 +187,16 @@ final class PoolTransport {
             throw error
         } catch {
             throw .badPayloadItems("the message in the slice is invalid: \(error)")
+        }
+    }
+
+    /// The memfd parts of a slice already decoded (so its items are known to be sound).
+    private static func payloads(in slice: UnsafeRawBufferPointer, memfds: [UnixFD]) -> [MemfdPayload] {
+        guard !memfds.isEmpty, let contents = try? KDBusSliceReader.read(slice) else { return [] }
+        return contents.items.filter { $0.type == .payloadMemfd }.map { item in
+            let length = Int(slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound))
+            let index = Int(slice.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 8))
+            return MemfdPayload(received: memfds[index], count: length)
         }
     }
 

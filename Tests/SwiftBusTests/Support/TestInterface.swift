@@ -18,6 +18,10 @@ enum TestInterface: DBusInterface {
     static let openPipe = method("OpenPipe", String.self, returns: UnixFD.self)
     static let bytes = method("Bytes", [UInt8].self, returns: (UInt32, [UInt8]).self)
     static let digest = method("Digest", [UInt8].self, returns: (UInt64, UInt64).self)
+    /// The same `ay` taken as a MemfdPayload: its length, digest, and how many memfd parts the call came with.
+    static let payloadInfo = method("PayloadInfo", MemfdPayload.self, returns: (UInt64, UInt64, UInt32).self)
+    /// Returns a MemfdPayload of `count` pattern bytes.
+    static let makePayload = method("MakePayload", UInt32.self, returns: MemfdPayload.self)
     static let point = method("Mirror", Point.self, returns: Point.self)
     static let emit = method("Emit", String.self, returns: Void.self)
     static let counter = property("Counter", Int32.self, access: .readwrite)
@@ -79,6 +83,11 @@ func testImplementation(_ state: TestState, path: ObjectPath) -> InterfaceImplem
     object.method(TestInterface.openPipe) { text in try pipeHolding(text) }
     object.method(TestInterface.bytes) { bytes in (UInt32(bytes.count), Array(bytes.reversed())) }
     object.method(TestInterface.digest) { bytes in (UInt64(bytes.count), payloadDigest(bytes)) }
+    object.method(TestInterface.payloadInfo) { payload in
+        let parts = UInt32(MethodContext.current?.message.memfdPayloads.count ?? 0)
+        return (UInt64(payload.count), payloadDigest(try payload.bytes), parts)
+    }
+    object.method(TestInterface.makePayload) { count in try MemfdPayload(patternPayload(Int(count), seed: 3)) }
     object.method(TestInterface.point) { point in Point(x: point.y, y: point.x, name: point.name + "!") }
     object.method(TestInterface.emit) { label in
         // Through the call's context, so the implementation does not capture its connection.
