@@ -126,7 +126,8 @@ public final class KDBusChannel: @unchecked Sendable {
         recordOffset = KDBusLimits.recordSize
         var list = DescriptorList(reservingCapacity: 1)
         list.append(arenaFile)
-        try sendRecord(.arenaAnnouncement(size: UInt64(agreement.arenaSize)), descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+        try sendRecords(KDBusRecord.arenaAnnouncement(size: UInt64(agreement.arenaSize)).bytes, descriptors: list,
+                        timeoutMilliseconds: timeoutMilliseconds)
     }
 
     deinit {
@@ -142,13 +143,13 @@ public final class KDBusChannel: @unchecked Sendable {
 
     /// Sends one marshalled D-Bus message with `fds` (its `UNIX_FDS`, duplicated for the
     /// broker; the caller keeps its own). When the arena is full it waits, reading incoming
-    /// records meanwhile, until the broker has consumed enough. Pending FREEs go first.
+    /// records meanwhile, until the broker has consumed enough. Pending FREEs go in the
+    /// same write, first.
     public func send(
         _ message: UnsafeRawBufferPointer, fds: [CInt] = [], priority: Int32 = 0,
         timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds
     ) throws(KDBusChannelError) {
         guard message.count <= largestMessage else { throw .messageTooLarge(length: message.count, arenaDataSize: largestMessage) }
-        try flushFrees(timeoutMilliseconds: timeoutMilliseconds)
         let slice = try reserve(message.count, timeoutMilliseconds: timeoutMilliseconds) { target in target.copyMemory(from: message) }
         var list = DescriptorList(reservingCapacity: fds.count)
         for fd in fds {
@@ -156,9 +157,12 @@ public final class KDBusChannel: @unchecked Sendable {
             guard copy >= 0 else { throw .system("duplicating fd \(fd)", .current) }
             list.append(FileDescriptor(owning: copy))
         }
-        try sendRecord(
-            .send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority, fdCount: UInt16(fds.count))),
-            descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+        // Pending FREEs ride in the same write, ahead of the SEND: one system call per message.
+        // The broker takes descriptors in record order, so they still belong to the SEND.
+        var bytes = freeRecordBytes()
+        bytes += KDBusRecord.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
+                                        fdCount: UInt16(fds.count))).bytes
+        try sendRecords(bytes, descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Convenience for callers holding an array.
@@ -242,10 +246,17 @@ public final class KDBusChannel: @unchecked Sendable {
     /// Writes pending FREEs now: ⌈n/3⌉ records in one write.
     public func flushFrees(timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) {
         guard !pendingFrees.isEmpty else { return }
+        try Self.write(freeRecordBytes(), to: socket, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The FREE records for every pending offset, which are then no longer pending.
+    private func freeRecordBytes() -> [UInt8] {
+        guard !pendingFrees.isEmpty else { return [] }
         var bytes: [UInt8] = []
+        bytes.reserveCapacity((pendingFrees.count + 2) / KDBusLimits.freeOffsetsPerRecord * KDBusLimits.recordSize + KDBusLimits.recordSize)
         for free in KDBusRecord.Free.batch(pendingFrees) { bytes += KDBusRecord.free(free).bytes }
         pendingFrees.removeAll(keepingCapacity: true)
-        try Self.write(bytes, to: socket, timeoutMilliseconds: timeoutMilliseconds)
+        return bytes
     }
 
     // MARK: - Records
@@ -319,8 +330,8 @@ public final class KDBusChannel: @unchecked Sendable {
         }
     }
 
-    private func sendRecord(_ record: KDBusRecord, descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
-        let bytes = record.bytes
+    /// Writes whole records with `descriptors` attached to the first byte the kernel takes.
+    private func sendRecords(_ bytes: [UInt8], descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
         var sent = 0
         while sent < bytes.count {
             guard try Self.wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
