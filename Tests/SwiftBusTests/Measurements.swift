@@ -43,18 +43,20 @@ struct Measurements {
         report("call+reply (client \(client), server \(server))", .swiftbusd, samples)
     }
 
-    @Test("connect: socket, SASL, Hello", arguments: TestBus.available)
+    @Test("connect: socket, SASL, Hello (swiftbusd: on the kdbus transport and classic only)", arguments: TestBus.available)
     func connectTime(bus: TestBus) async throws {
         let address = try bus.address()
-        var samples: [Duration] = []
-        let clock = ContinuousClock()
-        for _ in 0..<Self.connectCount {
-            let start = clock.now
-            let connection = try await Connection.connect(to: address)
-            samples.append(clock.now - start)
-            connection.close()
+        for side in bus == .swiftbusd ? Side.allCases.reversed() : [Side.kdbus] {
+            var samples: [Duration] = []
+            let clock = ContinuousClock()
+            for _ in 0..<Self.connectCount {
+                let start = clock.now
+                let connection = try await Connection.connect(to: address, options: side.options)
+                samples.append(clock.now - start)
+                connection.close()
+            }
+            report(bus == .swiftbusd ? "connect (\(side))" : "connect", bus, samples)
         }
-        report("connect", bus, samples)
     }
 
     private func report(_ what: String, _ bus: TestBus, _ samples: [Duration]) {
