@@ -13,7 +13,7 @@ extension ProcessMetadata {
     public static func read(processDescriptor: borrowing FileDescriptor, processID: pid_t) throws(ProcessMetadataError) -> ProcessMetadata {
         let directory = try ProcessMetadataDirectory(path: "/proc/\(processID)")
         try verify(processDescriptor, names: processID)
-        let status = try directory.read("status")
+        let status = try directory.read("status").split(separator: UInt8(ascii: "\n"))
         let userIDs = try ids("Uid", in: status, path: directory.describe("status"))
         let groupIDs = try ids("Gid", in: status, path: directory.describe("status"))
         guard let parent = field("PPid", in: status).flatMap(decimal) else {
@@ -50,13 +50,13 @@ extension ProcessMetadata {
         (try? ProcessMetadataDirectory(path: "/proc/sys/kernel"))?.readIfPossible("cap_last_cap").flatMap { decimal($0) }
     }()
 
-    private static func ids(_ name: String, in status: [UInt8], path: String) throws(ProcessMetadataError) -> IDs {
+    private static func ids(_ name: String, in status: [ArraySlice<UInt8>], path: String) throws(ProcessMetadataError) -> IDs {
         let values = field(name, in: status).map(decimals) ?? []
         guard values.count == 4 else { throw .malformed(path: path, field: name) }
         return IDs(real: values[0], effective: values[1], saved: values[2], filesystem: values[3])
     }
 
-    private static func capabilities(in status: [UInt8]) -> Capabilities? {
+    private static func capabilities(in status: [ArraySlice<UInt8>]) -> Capabilities? {
         guard let last = lastCapability,
               let inheritable = field("CapInh", in: status).flatMap(hexadecimal),
               let permitted = field("CapPrm", in: status).flatMap(hexadecimal),
@@ -81,8 +81,13 @@ extension ProcessMetadata {
 
     /// The value of `Name:\tvalue` in a /proc key-value file, without surrounding blanks.
     static func field(_ name: String, in file: [UInt8]) -> ArraySlice<UInt8>? {
+        field(name, in: file.split(separator: UInt8(ascii: "\n")))
+    }
+
+    /// As above, in a file already split into lines (status is searched for eight keys).
+    static func field(_ name: String, in lines: [ArraySlice<UInt8>]) -> ArraySlice<UInt8>? {
         let key = Array(name.utf8) + [UInt8(ascii: ":")]
-        for line in file.split(separator: UInt8(ascii: "\n")) where line.starts(with: key) {
+        for line in lines where line.starts(with: key) {
             return line.dropFirst(key.count).drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
         }
         return nil

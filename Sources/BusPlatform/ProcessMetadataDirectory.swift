@@ -32,11 +32,19 @@ struct ProcessMetadataDirectory: ~Copyable {
         }
     }
 
+    /// First buffer for a /proc file: status, the largest one read, is about 1.5 KiB.
+    static let initialReadCapacity = 4096
+
     /// Reads until end of file or `ProcessMetadata.maxTextLength` bytes, whichever is first.
+    /// The buffer starts small and grows fourfold when filled, so a short file costs no 64 KiB.
     private static func readToEnd(_ file: borrowing FileDescriptor) throws(Errno) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: ProcessMetadata.maxTextLength)
+        var bytes = [UInt8](repeating: 0, count: initialReadCapacity)
         var filled = 0
-        while filled < bytes.count {
+        while true {
+            if filled == bytes.count {
+                guard bytes.count < ProcessMetadata.maxTextLength else { break }
+                bytes += [UInt8](repeating: 0, count: min(bytes.count * 3, ProcessMetadata.maxTextLength - bytes.count))
+            }
             let count = try bytes.withUnsafeMutableBytes { buffer in
                 Result { () throws(Errno) in try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])) }
             }.get()
@@ -50,10 +58,13 @@ struct ProcessMetadataDirectory: ~Copyable {
     /// The file's bytes, or nil where it is missing or not ours to read.
     func readIfPossible(_ name: String) -> [UInt8]? { try? read(name) }
 
+    /// Longest link target the kernel returns (`PATH_MAX`).
+    static let maxLinkLength = 4096
+
     /// A symbolic link's target, or nil where it cannot be read (another user's process, a
     /// kernel thread, a zombie).
     func readLinkIfPossible(_ name: String) -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: ProcessMetadata.maxTextLength)
+        var bytes = [UInt8](repeating: 0, count: Self.maxLinkLength)
         let count = bytes.withUnsafeMutableBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { readlinkat(descriptor.rawValue, name, $0.baseAddress!, $0.count) }
         }

@@ -16,6 +16,10 @@ extension Broker {
     /// otherwise to every peer whose rules match; `fds` go with it (owned by the callee now).
     func sendFromDriver(_ message: Message, fds: [CInt] = []) {
         kdbusState.sequence &+= 1
+        // kdbus metadata hook: a message from the bus itself, sent while routing a peer's.
+        let routed = metadataContext.saved
+        metadataContext.begin(sequence: kdbusState.sequence, sender: nil)
+        defer { metadataContext = routed }
         var message = message
         message.sender = Broker.driverName
         message.serial = takeDriverSerial()
@@ -97,6 +101,7 @@ extension Broker {
             case .ownerChanged(let change):
                 if change.name.utf8.first != UInt8(ascii: ":") {
                     wellKnownOwners[NameKey(change.name)] = change.newOwner
+                    updateSenderNames(change)  // kdbus metadata hook
                     matches.nameOwnerChanged(change)
                 }
                 sendFromDriver(

@@ -195,12 +195,17 @@ extension Broker {
             pendingDisconnects.append((receiver, "it holds \(connection.waitingDescriptorCount + receiver.output.queuedDescriptors) unread fds and \(fds.count) more would pass max_outgoing_unix_fds=\(limits.maxOutgoingUnixFDs)"))
             return false
         }
-        let composer = KDBusSliceComposer(metadata: connection.agreement.metadata, message: message, body: body)
+        // kdbus metadata hook: the receiver's items about the routed message's sender.
+        let pidfd = senderPidfdForReceiver(connection.agreement.metadata)
+        let wanted = pidfd == nil ? connection.agreement.metadata.subtracting(.pidfd) : connection.agreement.metadata
+        var composer = KDBusSliceComposer(metadata: wanted, message: message, body: body)
+        composer.metadataLength = metadataLength(wanted)
         let slice: PoolSlice
         do throws(PoolError) {
             slice = try connection.pool.allocate(composer.length)
         } catch {
             for fd in fds { closeDescriptor(fd) }
+            if let pidfd { closeDescriptor(pidfd) }
             if !isUnicast {
                 connection.countLostBroadcast()
                 scheduleFlush(receiver)
@@ -209,11 +214,14 @@ extension Broker {
             return false
         }
         let sequence = kdbusState.sequence
-        connection.pool.withSliceBytes(slice) { bytes in composer.write(into: bytes, sequence: sequence) }
+        connection.pool.withSliceBytes(slice) { bytes in
+            composer.write(into: bytes, sequence: sequence) { writer in appendMetadata(wanted, to: &writer, fdCount: fds.count) }
+        }
+        // The pidfd travels after the message's fds, uncounted by the RECV (docs/kdbus-transport.md §7).
         connection.enqueue(
             KDBusRecord.Receive(poolOffset: UInt64(slice.offset), length: UInt64(composer.length),
                                 priority: kdbusState.currentPriority, fdCount: UInt16(fds.count)),
-            fds: fds)
+            fds: pidfd.map { fds + [$0] } ?? fds)
         scheduleFlush(receiver)
         return true
     }

@@ -17,6 +17,7 @@ extension Broker {
     /// each receiver's output queue; nothing on this path allocates once buffers are warm.
     func route(_ message: MessageHeaderView, from sender: Peer) {
         kdbusState.sequence &+= 1
+        metadataContext.begin(sequence: kdbusState.sequence, sender: sender)  // kdbus metadata hook
         switch sender.state {
         case .authenticating:
             preconditionFailure("messages are framed only after authentication")

@@ -58,6 +58,8 @@ public final class Broker {
     let machineID: String
     /// The kdbus transport's broker-wide state (copy buffer, priority, sequence).
     let kdbusState = KDBusBrokerState()
+    /// The message being routed, for metadata items (`Broker+KDBusMetadata`).
+    var metadataContext = KDBusMetadataContext()
 
     public init(config: BusConfig, loop: EventLoop, logger: Logger) {
         self.config = config
@@ -110,6 +112,7 @@ public final class Broker {
             return
         }
         connections[ObjectIdentifier(peer)] = peer
+        prepareSenderMetadata(peer)  // kdbus metadata hook
         logger.debug("\(peer.logName) connected")
         armAuthenticationTimeout(for: peer)
     }

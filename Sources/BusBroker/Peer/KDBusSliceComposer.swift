@@ -18,15 +18,22 @@ struct KDBusSliceComposer {
 
     var messageLength: Int { message.count + body.count }
 
+    /// Bytes of the metadata items (`Broker.metadataLength`), written ahead of the payload item.
+    var metadataLength = 0
+
     /// Length of the items area.
-    var itemsLength: Int { KDBusSliceWriter.itemSize(payloadLength: Self.payloadInlineLength) }
+    var itemsLength: Int { metadataLength + KDBusSliceWriter.itemSize(payloadLength: Self.payloadInlineLength) }
 
     /// Length of the whole slice.
     var length: Int { KDBusSliceHeader.size + itemsLength + messageLength }
 
-    /// Writes the slice into `slice` (at least `length` bytes), sequence `sequence`.
-    func write(into slice: UnsafeMutableRawBufferPointer, sequence: UInt64) {
+    /// Writes the slice into `slice` (at least `length` bytes), sequence `sequence`;
+    /// `appendMetadata` writes exactly `metadataLength` bytes of items (`Broker.appendMetadata`).
+    func write(into slice: UnsafeMutableRawBufferPointer, sequence: UInt64, appendMetadata: (inout KDBusSliceWriter) -> Bool) {
         var writer = KDBusSliceWriter(buffer: slice)
+        let wroteMetadata = appendMetadata(&writer)
+        precondition(wroteMetadata && writer.position == KDBusSliceHeader.size + metadataLength,
+                     "KDBusSliceComposer: metadataLength and the metadata written disagree")
         let messageStart = KDBusSliceHeader.size + itemsLength
         let messageLength = self.messageLength
         let appended = writer.append(.payloadInline, payloadLength: Self.payloadInlineLength) { payload in

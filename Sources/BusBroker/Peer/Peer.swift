@@ -34,6 +34,8 @@ final class Peer: IOEventHandler {
 
     var input: InputBuffer
     var receivedDescriptors = ReceivedDescriptors()
+    /// What metadata items say about this peer as a sender (`Broker+KDBusMetadata`).
+    var senderMetadata = KDBusMetadataSender()
     var output = OutputQueue()
     /// The kdbus transport's state, for a peer upgraded during SASL; nil for classic peers.
     var kdbus: KDBusConnection?
@@ -87,6 +89,7 @@ final class Peer: IOEventHandler {
                 return
             }
             input.didRead(received.byteCount)
+            if let credentials = received.credentials { senderMetadata.lastCredentials = credentials }  // kdbus metadata hook
             if arriving.count > 0 {
                 guard unixFDsNegotiated else {
                     broker.disconnect(self, reason: "sent \(arriving.count) fds without negotiating fd passing")

@@ -69,8 +69,11 @@ extension KDBusSliceWriter {
     /// The names that fit, whole, each with its NUL (empty names, which no registry holds, are
     /// skipped); nil when there are none, since an empty text item is malformed.
     private static func namesLength(_ names: [[UInt8]]) -> Int? {
+        // Index loops here and below: in debug builds `for-in` over an array allocates per element.
         var total = 0
-        for name in names where !name.isEmpty && total + name.count + 1 <= maxTextPayload { total += name.count + 1 }
+        for index in names.indices where !names[index].isEmpty && total + names[index].count + 1 <= maxTextPayload {
+            total += names[index].count + 1
+        }
         return total == 0 ? nil : total
     }
 
@@ -131,11 +134,11 @@ extension KDBusSliceWriter {
 
     private static func copyNames(_ names: [[UInt8]], into payload: UnsafeMutableRawBufferPointer) {
         var position = 0
-        for name in names where !name.isEmpty && position + name.count + 1 <= payload.count {
-            name.withUnsafeBytes { source in
-                (payload.baseAddress! + position).copyMemory(from: source.baseAddress!, byteCount: name.count)
+        for index in names.indices where !names[index].isEmpty && position + names[index].count + 1 <= payload.count {
+            names[index].withUnsafeBytes { source in
+                (payload.baseAddress! + position).copyMemory(from: source.baseAddress!, byteCount: source.count)
             }
-            position += name.count + 1
+            position += names[index].count + 1
         }
     }
 }
