@@ -215,7 +215,7 @@ extension Broker {
         }
         let sequence = kdbusState.sequence
         connection.pool.withSliceBytes(slice) { bytes in
-            composer.write(into: bytes, sequence: sequence) { writer in appendMetadata(wanted, to: &writer, fdCount: fds.count) }
+            composer.write(into: bytes, sequence: sequence) { writer in appendMetadata(wanted, to: &writer, descriptorsBeforePidfd: fds.count) }
         }
         // The pidfd travels after the message's fds, uncounted by the RECV (docs/kdbus-transport.md §7).
         connection.enqueue(

@@ -45,11 +45,11 @@ extension Broker {
             pidfdIndex: wanted.contains(.pidfd) ? 0 : nil)
     }
 
-    /// Writes the items `wanted` about the message being routed. `fdCount` is the message's;
-    /// the pidfd, when `wanted` has it, is the descriptor after them (no memfd parts yet):
-    /// `wanted` must hold `.pidfd` only when `senderPidfdForReceiver` gave one.
+    /// Writes the items `wanted` about the message being routed. The pidfd, when `wanted` has
+    /// it, is the RECV's descriptor after `descriptorsBeforePidfd` (the message's fds, then its
+    /// memfds); `wanted` must hold `.pidfd` only when `senderPidfdForReceiver` gave one.
     /// For a message from the bus itself only the timestamp is written: it has no process.
-    func appendMetadata(_ wanted: KDBusMetadataSet, to writer: inout KDBusSliceWriter, fdCount: Int) -> Bool {
+    func appendMetadata(_ wanted: KDBusMetadataSet, to writer: inout KDBusSliceWriter, descriptorsBeforePidfd: Int) -> Bool {
         guard !wanted.isEmpty else { return true }
         let timestamp = metadataContext.currentTimestamp()
         guard let sender = metadataContext.sender else {
@@ -62,7 +62,7 @@ extension Broker {
             timestamp: timestamp)
         return writer.appendMetadata(
             wanted, stamp: stamp, cache: sender.senderMetadata.cache, names: sender.senderMetadata.ownedNames,
-            pidfdIndex: wanted.contains(.pidfd) ? UInt32(fdCount) : nil)
+            pidfdIndex: wanted.contains(.pidfd) ? UInt32(descriptorsBeforePidfd) : nil)
     }
 
     /// A duplicate of the routed message's sender's pidfd for a receiver that asked for it;
