@@ -2,7 +2,7 @@
 import SwiftBus
 import Testing
 
-@Suite("Transport negotiation")
+@Suite("Transport negotiation", .serialized)
 struct TransportNegotiationTests {
     /// The classic reference buses: they answer the offer with ERROR.
     static let classicBuses = TestBus.available.filter { $0 != .swiftbusd }
@@ -42,7 +42,9 @@ struct TransportNegotiationTests {
         print("connect via \(bus): median \(offeredMedian) with the kdbus offer, \(classicMedian) classic only (\(Self.connectSamples) each)")
         // The offer line itself is pipelined; what it costs is Hello waiting for the SASL
         // answers (after BEGIN the bytes differ by transport): one local round trip, about
-        // 0.1 ms here. Generous, as a shared two-core machine jitters.
-        #expect(offeredMedian <= classicMedian * 1.5 + .milliseconds(1))
+        // 0.1 ms on an idle machine. The bound catches what would really hurt — a reconnect,
+        // a stall until some timeout — and leaves room for the whole suite loading two
+        // shared cores, where one round trip can take milliseconds.
+        #expect(offeredMedian <= classicMedian * 2 + .milliseconds(5))
     }
 }
