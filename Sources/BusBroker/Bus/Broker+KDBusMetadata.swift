@@ -4,29 +4,55 @@ import DBusWire
 import Glibc
 
 extension Broker {
-    /// At accept: asks the kernel for per-message credentials (`SO_PASSCRED`) and reads what
-    /// /proc says about the peer through its pidfd, once (docs/kdbus-transport.md §7). A peer
-    /// whose /proc cannot be read is still served; its /proc items are left out.
+    /// At accept: once some receiver has asked for metadata items, asks the kernel for
+    /// per-message credentials (`SO_PASSCRED`) on the new connection too. Until then a bus
+    /// pays nothing for metadata: no option, no credentials on each read, no /proc read.
     func prepareSenderMetadata(_ peer: Peer) {
+        if describesSenders { passCredentials(of: peer) }
+    }
+
+    /// A pool peer agreed on `wanted` items: from now on every connection, classic or
+    /// upgraded (either may send to it), carries per-message credentials.
+    func receiverWantsMetadata(_ wanted: KDBusMetadataSet) {
+        guard !wanted.isEmpty, !describesSenders else { return }
+        describesSenders = true
+        for peer in connections.values { passCredentials(of: peer) }
+    }
+
+    private func passCredentials(of peer: Peer) {
         do {
             try peer.socket.setPassCredentials(true)
         } catch {
             logger.debug("\(peer.logName): no per-message credentials (SO_PASSCRED: \(error)); its connect-time pid, uid and gid stand in")
         }
+    }
+
+    /// What /proc says about `sender`, read through its pidfd the first time a receiver asks
+    /// for an item that needs it, then kept (docs/kdbus-transport.md §7). A sender whose /proc
+    /// cannot be read (it has exited) is still described by what needs no /proc.
+    private func senderCache(_ sender: Peer, for wanted: KDBusMetadataSet) -> KDBusMetadataCache {
+        guard !sender.senderMetadata.isCacheLoaded, !wanted.subtracting(Self.itemsWithoutProc).isEmpty else {
+            return sender.senderMetadata.cache
+        }
         var process: ProcessMetadata?
-        if let pidfd = peer.identity.processDescriptorNumber {
+        if let pidfd = sender.identity.processDescriptorNumber {
             // Borrowed: PeerIdentity owns the pidfd; take() below hands the number back unclosed.
             let borrowed = FileDescriptor(owning: pidfd)
             do throws(ProcessMetadataError) {
-                process = try ProcessMetadata.read(processDescriptor: borrowed, processID: peer.identity.process.processID)
+                process = try ProcessMetadata.read(processDescriptor: borrowed, processID: sender.identity.process.processID)
             } catch {
-                logger.debug("\(peer.logName): no /proc metadata items: \(error)")
+                logger.debug("\(sender.logName): no /proc metadata items: \(error)")
             }
             _ = borrowed.take()
         }
-        peer.senderMetadata.cache = KDBusMetadataCache(
-            process: process, securityLabel: peer.identity.securityLabel, groups: peer.identity.groups)
+        sender.senderMetadata.cache = KDBusMetadataCache(
+            process: process, securityLabel: sender.identity.securityLabel, groups: sender.identity.groups)
+        sender.senderMetadata.isCacheLoaded = true
+        return sender.senderMetadata.cache
     }
+
+    /// Items written from what the broker knows itself, without the sender's /proc.
+    private static let itemsWithoutProc: KDBusMetadataSet = [.timestamp, .ownedNames, .pidfd]
 
     /// Keeps each peer's owned-name list (the names item) in step with the registry.
     func updateSenderNames(_ change: NameOwnerChange) {
@@ -41,7 +67,7 @@ extension Broker {
             return KDBusSliceWriter.metadataLength(wanted.intersection(.timestamp), cache: KDBusMetadataCache(), names: [], pidfdIndex: nil)
         }
         return KDBusSliceWriter.metadataLength(
-            wanted, cache: sender.senderMetadata.cache, names: sender.senderMetadata.ownedNames,
+            wanted, cache: senderCache(sender, for: wanted), names: sender.senderMetadata.ownedNames,
             pidfdIndex: wanted.contains(.pidfd) ? 0 : nil)
     }
 
@@ -61,7 +87,7 @@ extension Broker {
             processID: UInt32(bitPattern: credentials.processID), userID: credentials.userID, groupID: credentials.groupID,
             timestamp: timestamp)
         return writer.appendMetadata(
-            wanted, stamp: stamp, cache: sender.senderMetadata.cache, names: sender.senderMetadata.ownedNames,
+            wanted, stamp: stamp, cache: senderCache(sender, for: wanted), names: sender.senderMetadata.ownedNames,
             pidfdIndex: wanted.contains(.pidfd) ? UInt32(descriptorsBeforePidfd) : nil)
     }
 

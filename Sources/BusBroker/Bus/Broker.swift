@@ -72,6 +72,8 @@ public final class Broker {
     let kdbusState = KDBusBrokerState()
     /// The message being routed, for metadata items (`Broker+KDBusMetadata`).
     var metadataContext = KDBusMetadataContext()
+    /// Set once a pool peer asks for metadata items (`receiverWantsMetadata`).
+    var describesSenders = false
 
     public init(config: BusConfig, loop: EventLoop, logger: Logger) {
         self.config = config

@@ -4,11 +4,13 @@ import DBusWire
 
 /// The sender side of the metadata items (docs/kdbus-transport.md §7) for one peer, classic or
 /// upgraded, since either may send to a receiver that asked for items: the facts cached at
-/// connect, the well-known names it owns now (as bytes, kept in step with the registry's
+/// first need, the well-known names it owns now (as bytes, kept in step with the registry's
 /// events so that writing the names item builds nothing), and the kernel's `SCM_CREDENTIALS`
 /// for the bytes last read from it.
 struct KDBusMetadataSender {
+    /// What /proc said, read on first need (`Broker.senderCache`).
     var cache = KDBusMetadataCache()
+    var isCacheLoaded = false
     /// The well-known names this peer is primary owner of, in the order it got them.
     private(set) var ownedNames: [[UInt8]] = []
     /// pid, uid and gid the kernel attached to the last bytes read from the peer; nil until

@@ -158,6 +158,7 @@ final class Peer: IOEventHandler {
         broker.peerAuthenticated(self)
         // kdbus hook: the client asked for the transport and got an AGREE.
         if !isClosed, let agreement = (sasl.commandExtension as? KDBusNegotiator)?.agreement {
+            broker.receiverWantsMetadata(agreement.metadata)
             broker.upgradeToKDBus(self, agreement: agreement)
         }
     }

@@ -1,7 +1,7 @@
-// KDBus Metadata Cache: what the broker learns about a sender once, at connect.
+// KDBus Metadata Cache: what the broker learns about a sender once.
 
-/// The sender facts the broker reads once when a peer connects (/proc through the pidfd,
-/// `SO_PEERSEC`, `SO_PEERGROUPS`) and copies into the metadata items of each message that
+/// The sender facts the broker reads once (/proc through the pidfd, the first time a receiver
+/// asks; `SO_PEERSEC`, `SO_PEERGROUPS` at connect) and copies into the metadata items of each message that
 /// peer sends. Text is raw bytes (no NUL), so writing an item builds no string. A value the
 /// broker could not read is nil (its item is left out) or, inside the fixed-size creds and
 /// pids items, `unknownID` / 0.

@@ -11,8 +11,9 @@ import DBusWire
 /// `userID`, `groupID` (the kernel's `SCM_CREDENTIALS` for the bytes that carried it),
 /// `ownedNames` (the sender's well-known names then) and `sequence` with both timestamps.
 ///
-/// **Cached at the sender's connect** — read once through its pidfd, so a recycled pid cannot
-/// mislead them, but not refreshed if the process later changes: the effective, saved and
+/// **Cached** — read once through the sender's pidfd, the first time any receiver asked for
+/// them (`SO_PEERSEC`, `SO_PEERGROUPS` and the pidfd itself: at its connect), so a recycled
+/// pid cannot mislead them, but not refreshed if the process later changes: the effective, saved and
 /// filesystem ids, `parentProcessID`, `comm`, `executable`, `commandLine`, `cgroup`,
 /// `capabilities`, `loginUID`, `sessionID`, `securityLabel`, `supplementaryGroups` and
 /// `processDescriptor`.
@@ -31,7 +32,7 @@ public struct SenderCredentials: Sendable {
     public var monotonicNanoseconds: UInt64?
     public var realtimeNanoseconds: UInt64?
 
-    /// Effective, saved and filesystem ids (cached at connect); `KDBusMetadataCache.unknownID`
+    /// Effective, saved and filesystem ids (cached); `KDBusMetadataCache.unknownID`
     /// where the bus could not read them is reported as nil.
     public var effectiveUserID: UInt32?
     public var savedUserID: UInt32?
