@@ -124,11 +124,23 @@ final class Peer: IOEventHandler {
             if isClosed { return }
             if case .authenticating = state { return }
         }
-        if kdbus != nil {
-            broker.processRecords(from: self)  // kdbus hook: the socket carries records only
+        if let kdbus {
+            // kdbus hook: classic messages (Hello first) until ARENA, records only from it on.
+            if !kdbus.hasArena {
+                processMessages(untilRecord: true)
+                if isClosed { return }
+            }
+            broker.processRecords(from: self)
         } else {
             processMessages()
         }
+    }
+
+    /// True when `byte` can start a classic D-Bus message (its endianness mark). A record's
+    /// first byte is the low byte of its kind (1…6), so the two cannot be confused
+    /// (docs/kdbus-transport.md §5).
+    private static func startsClassicMessage(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "l") || byte == UInt8(ascii: "B")
     }
 
     // MARK: - SASL
@@ -165,10 +177,13 @@ final class Peer: IOEventHandler {
 
     // MARK: - Messages
 
-    /// Frames, validates and routes every complete message in the buffer.
-    private func processMessages() {
+    /// Frames, validates and routes every complete message in the buffer. With
+    /// `untilRecord` (an upgraded peer before its ARENA) it stops at the first byte that
+    /// cannot start a message and leaves the rest to the record decoder.
+    private func processMessages(untilRecord: Bool = false) {
         while !isClosed {
             let unread = input.unread
+            if untilRecord, let first = unread.first, !Self.startsClassicMessage(first) { break }
             let length: Int
             do throws(WireError) {
                 guard let framed = try MessageFraming.messageLength(prefix: unread) else { break }

@@ -31,9 +31,6 @@ final class ConnectionIO: IOEventHandler {
     private var readingPaused = false
     /// The kdbus offer sent with the SASL lines, nil for a classic-only connection.
     private let offer: KDBusOffer?
-    /// True while the answer to the offer is unknown: what follows BEGIN depends on it
-    /// (classic bytes or arena records), so user messages (Hello first) wait in the core.
-    private var holdingMessages: Bool
     /// What the bus granted, from its AGREE until the connection ends; nil on a classic one.
     private var agreement: KDBusAgreement?
     /// The pool and arena, once the broker's POOL arrived.
@@ -57,13 +54,14 @@ final class ConnectionIO: IOEventHandler {
         self.socket = socket
         self.sasl = sasl
         self.offer = offer
-        holdingMessages = offer != nil
         outgoing.append(.init(bytes: sasl.start(), fileDescriptors: []))
     }
 
     /// Registers the socket for reading only; called on the I/O thread before the loop
     /// runs. The SASL lines wait for the wake-up that the first queued message (Hello)
-    /// causes, so both leave in one write.
+    /// causes, so both leave in one write — with a kdbus offer too: until its ARENA a
+    /// client's bytes after BEGIN are classic messages on every bus
+    /// (docs/kdbus-transport.md §2), so nothing waits for the answer.
     func start() throws(Errno) {
         registration = try loop.register(socket.descriptor, interest: [.readable], handler: self)
         wantsWrite = false
@@ -81,9 +79,7 @@ final class ConnectionIO: IOEventHandler {
     /// Called after every loop turn: picks up messages user tasks queued, and a close request.
     func afterTurn() {
         guard !finished else { return }
-        let holding = holdingMessages
         let (more, closeRequested, paused) = core.state.withLock { state -> ([ConnectionCore.Outgoing], Bool, Bool) in
-            if holding { return ([], state.closeRequested, state.receivingPaused) }
             defer { state.outgoing.removeAll(keepingCapacity: true) }
             return (state.outgoing, state.closeRequested, state.receivingPaused)
         }
@@ -265,10 +261,8 @@ final class ConnectionIO: IOEventHandler {
             sasl = nil
             core.state.withLock { $0.unixFDsAgreed = outcome.unixFDsAgreed }
             if case .accepted(let line)? = outcome.extensionReply {
-                // Messages stay held until the pool arrives and the arena is announced.
+                // Messages keep going out classic until the pool arrives and ARENA is queued.
                 startKDBus(agreementLine: line)
-            } else {
-                holdingMessages = false
             }
             return outcome.consumedBytes
         } catch {
@@ -382,7 +376,8 @@ final class ConnectionIO: IOEventHandler {
         }
     }
 
-    /// The broker's first record: map the pool, announce the arena, release held messages.
+    /// The broker's first record: map the pool and announce the arena. Messages already on
+    /// the socket queue leave before ARENA as classic bytes; later ones go through the arena.
     private func receivePool(size: UInt64) {
         guard let agreement, poolTransport == nil else { return shutDown("the bus announced a second receive pool") }
         guard size == UInt64(agreement.poolSize) else {
@@ -400,7 +395,6 @@ final class ConnectionIO: IOEventHandler {
             return shutDown("could not set up the kdbus transport: \(error)")
         }
         core.state.withLock { $0.transport = .kdbus }
-        holdingMessages = false
     }
 
     /// A message in the pool: decode it in place and deliver it with its descriptors.

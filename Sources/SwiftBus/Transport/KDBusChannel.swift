@@ -56,14 +56,19 @@ public final class KDBusChannel: @unchecked Sendable {
     /// Connects to `address`, authenticates (EXTERNAL, fd passing, the extension line,
     /// pipelined in one write), and sets up the pool and arena. Throws `.refused` on a bus
     /// that does not speak the transport.
+    ///
+    /// `firstMessages`: marshalled classic D-Bus messages (Hello, typically) written after
+    /// BEGIN in that same write, before the answer is known: a client's bytes are classic
+    /// until its ARENA (docs/kdbus-transport.md §2), so connecting plus Hello costs one round
+    /// trip. Their replies arrive as RECVs, read with `receive`.
     public static func connect(
-        to address: UnixSocketAddress, offer: KDBusOffer = KDBusOffer(),
+        to address: UnixSocketAddress, offer: KDBusOffer = KDBusOffer(), firstMessages: [UInt8] = [],
         timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds
     ) throws(KDBusChannelError) -> KDBusChannel {
         let socket: UnixSocket
         do { socket = try UnixSocket.connect(to: address) } catch { throw .system("connect to \(address)", error.errno ?? .invalidArgument) }
         var sasl = SASLClient(credential: .socket, negotiateUnixFDs: true, extensionCommand: offer.commandLine)
-        try Self.write(sasl.start(), to: socket, timeoutMilliseconds: timeoutMilliseconds)
+        try Self.write(sasl.start() + firstMessages, to: socket, timeoutMilliseconds: timeoutMilliseconds)
         var descriptors = DescriptorList()
         var control = ControlBuffer()
         var chunk = [UInt8](repeating: 0, count: readSize)
@@ -108,8 +113,14 @@ public final class KDBusChannel: @unchecked Sendable {
         guard case .poolAnnouncement(let size) = first, size == UInt64(agreement.poolSize) else {
             throw .protocolViolation("the first record is \(first.kind), not POOL of the granted \(agreement.poolSize) bytes")
         }
-        guard descriptors.count == 1, let poolFile = descriptors.take(at: 0) else {
-            throw .protocolViolation("POOL came with \(descriptors.count) descriptors, not 1")
+        // Descriptors past the pool's belong to records that came in the same read (the
+        // replies to `firstMessages`) and are claimed by them, in order.
+        guard descriptors.count >= 1, let poolFile = descriptors.take(at: 0) else {
+            throw .protocolViolation("POOL came without its memfd")
+        }
+        var later: [CInt] = []
+        for index in 1..<max(descriptors.count, 1) {
+            if let fd = descriptors.take(at: index) { later.append(fd.take()) }
         }
         descriptors.removeAll()
         do throws(PoolError) {
@@ -127,11 +138,14 @@ public final class KDBusChannel: @unchecked Sendable {
         let rest = bytes[KDBusLimits.recordSize...]
         input.replaceSubrange(0..<rest.count, with: rest)
         inputCount = rest.count
+        arrivedFDs = later
         recordOffset = KDBusLimits.recordSize
         var list = DescriptorList(reservingCapacity: 1)
         list.append(arenaFile)
         try sendRecords(KDBusRecord.arenaAnnouncement(size: UInt64(agreement.arenaSize)).bytes, descriptors: list,
                         timeoutMilliseconds: timeoutMilliseconds)
+        // RECVs that came with POOL (replies to pipelined first messages) are ready at once.
+        try decodeBuffered()
     }
 
     deinit {
@@ -370,6 +384,11 @@ public final class KDBusChannel: @unchecked Sendable {
             if let fd = descriptors.take(at: index) { arrivedFDs.append(fd.take()) }
         }
         descriptors.removeAll()
+        try decodeBuffered()
+    }
+
+    /// Turns the whole records already in `input` into `ready` messages.
+    private func decodeBuffered() throws(KDBusChannelError) {
         var start = 0
         while inputCount - start >= KDBusLimits.recordSize {
             let at = start
