@@ -14,6 +14,13 @@ struct KDBusProtocolErrorTests {
         return (KDBusRecord.arenaAnnouncement(size: UInt64(size)).bytes, file.take())
     }
 
+    /// A marshalled Hello call, as a client sends it classic before its ARENA.
+    static func hello() throws -> [UInt8] {
+        var message = driverCall("Hello")
+        message.serial = 1
+        return try message.encoded()
+    }
+
     /// A record with `words` (u32 kind, u32, u64, u64, u64) in little-endian.
     static func record(_ kind: UInt32, _ word: UInt32 = 0, _ a: UInt64 = 0, _ b: UInt64 = 0, _ c: UInt64 = 0) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: KDBusLimits.recordSize)
@@ -29,7 +36,7 @@ struct KDBusProtocolErrorTests {
 
     enum Case: String, CaseIterable, CustomTestStringConvertible {
         case unknownKind, wrongDirection, misalignedOffset, freeOfNonBusyOffset, arenaWithoutSeals, arenaWrongSize,
-             sendOutOfArena, sendBeforeArena, secondArena
+             sendOutOfArena, sendBeforeArena, secondArena, classicAfterArena, recordBeforeArenaAfterHello, garbageBeforeArena
         var testDescription: String { rawValue }
     }
 
@@ -78,6 +85,18 @@ struct KDBusProtocolErrorTests {
         case .sendBeforeArena:
             try raw.send(KDBusRecord.send(.init(arenaOffset: 4096, length: 64)).bytes)
             expected = "send before ARENA; ARENA must be the first record"
+        case .classicAfterArena:
+            try raw.send(good.record, fds: [good.fd])
+            try raw.send(Self.hello())
+            expected = "at stream offset 32: unknown record kind"
+        case .recordBeforeArenaAfterHello:
+            // Classic messages may precede ARENA; a record other than ARENA may not.
+            try raw.send(Self.hello())
+            try raw.send(KDBusRecord.free(KDBusRecord.Free(offsets: [0])!).bytes)
+            expected = "free before ARENA; ARENA must be the first record"
+        case .garbageBeforeArena:
+            try raw.send(Self.record(0x30))
+            expected = "kind = 48 at stream offset 0: unknown record kind"
         case .secondArena:
             try raw.send(good.record, fds: [good.fd])
             try raw.send(good.record, fds: [good.fd])
@@ -86,7 +105,8 @@ struct KDBusProtocolErrorTests {
         #expect(raw.waitForDisconnect())
         let reply = try bystander.call(driverCall("GetId"))
         #expect(reply.type == .methodReturn)
-        let lines = broker.log.split(separator: "\n").filter { $0.contains("disconnecting connection #") }
+        // After a classic Hello the log names the peer by its unique name.
+        let lines = broker.log.split(separator: "\n").filter { $0.contains("disconnecting ") }
         #expect(lines.count == 1, "log: \(broker.log)")
         #expect(lines.first?.contains(expected) == true, "expected '\(expected)' in: \(lines)")
         #expect(lines.first?.contains("pid \(getpid())") == true)

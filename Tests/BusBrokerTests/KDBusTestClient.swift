@@ -19,10 +19,20 @@ final class KDBusTestClient {
 
     init(address: String, offer: KDBusOffer = KDBusOffer(poolSize: 1024 * 1024, arenaSize: 1024 * 1024), hello: Bool = true) throws {
         let path = String(address.dropFirst("unix:path=".count).prefix { $0 != "," })
-        channel = try KDBusChannel.connect(to: .path(path), offer: offer, timeoutMilliseconds: TestClient.timeoutMilliseconds)
+        // Hello leaves with the SASL lines, classic, as a SwiftBus connection sends it
+        // (docs/kdbus-transport.md §2); its reply comes as a RECV in the pool.
+        var first: [UInt8] = []
         if hello {
-            let reply = try call(.methodCall(path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "Hello",
-                                             destination: "org.freedesktop.DBus"))
+            var message = Message.methodCall(path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "Hello",
+                                             destination: "org.freedesktop.DBus")
+            message.serial = nextSerial
+            nextSerial += 1
+            first = try message.encoded()
+        }
+        channel = try KDBusChannel.connect(to: .path(path), offer: offer, firstMessages: first,
+                                           timeoutMilliseconds: TestClient.timeoutMilliseconds)
+        if hello {
+            let reply = try receive { $0.replySerial == 1 && ($0.type == .methodReturn || $0.type == .error) }
             guard case .string(let name)? = reply.body.first else { throw TestClientError("Hello reply without a name: \(reply)") }
             uniqueName = name
         }

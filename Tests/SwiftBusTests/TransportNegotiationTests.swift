@@ -1,4 +1,5 @@
 // Transport Negotiation Tests: the kdbus offer rides along with SASL; classic buses refuse it harmlessly.
+import Glibc
 import SwiftBus
 import Testing
 
@@ -23,7 +24,7 @@ struct TransportNegotiationTests {
         #expect(try await proxy.call(TestInterface.add, 40, 2) == 42)
     }
 
-    @Test("connect time with the offer stays within a generous bound of classic only", arguments: classicBuses)
+    @Test("connect time with the offer is within a tight bound of classic only, on every bus", arguments: TestBus.available)
     func connectTime(bus: TestBus) async throws {
         let address = try bus.address()
         let clock = ContinuousClock()
@@ -40,11 +41,39 @@ struct TransportNegotiationTests {
         let offeredMedian = offered.sorted()[offered.count / 2]
         let classicMedian = classic.sorted()[classic.count / 2]
         print("connect via \(bus): median \(offeredMedian) with the kdbus offer, \(classicMedian) classic only (\(Self.connectSamples) each)")
-        // The offer line itself is pipelined; what it costs is Hello waiting for the SASL
-        // answers (after BEGIN the bytes differ by transport): one local round trip, about
-        // 0.1 ms on an idle machine. The bound catches what would really hurt — a reconnect,
-        // a stall until some timeout — and leaves room for the whole suite loading two
-        // shared cores, where one round trip can take milliseconds.
-        #expect(offeredMedian <= classicMedian * 2 + .milliseconds(5))
+        // Hello leaves with the SASL lines either way, so the offer adds no round trip; on
+        // swiftbusd the upgrade adds work (pool and arena memfds, one more record each way)
+        // but still no waiting. A round trip costs at least the classic connect's own
+        // exchange, so a slack of a quarter of it (plus scheduling noise on two shared
+        // cores) fails when one comes back.
+        #expect(offeredMedian <= classicMedian + classicMedian / 4 + Self.connectNoise)
+    }
+
+    /// Scheduling noise a median of `connectSamples` may carry on a loaded two-core machine.
+    static let connectNoise: Duration = .microseconds(150)
+
+    @Test("SASL lines, the kdbus offer, BEGIN and Hello leave in the client's first write, before it reads anything",
+          arguments: TestBus.available)
+    func singleWrite(bus: TestBus) async throws {
+        let address = try bus.address()
+        let tool = BusProcesses.packageRoot + "/.build/debug/swiftbusctl"
+        guard access("/usr/bin/strace", X_OK) == 0, access(tool, X_OK) == 0 else {
+            Issue.record("needs /usr/bin/strace and \(tool)")
+            return
+        }
+        let output = try await runProcess(
+            ["/usr/bin/strace", "-f", "-s", "512", "-e", "trace=sendto,sendmsg,write,recvfrom,recvmsg,read", tool, "--address", address,
+             "call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId"])
+        #expect(output.status == 0, "\(output.standardError)")
+        // The bus socket's traffic: the lines strace shows with the SASL or message bytes.
+        let calls = output.standardError.split(separator: "\n").filter { $0.contains("sendto(") || $0.contains("sendmsg(") || $0.contains("recvmsg(") }
+        guard let firstRead = calls.firstIndex(where: { $0.contains("recvmsg(") }) else {
+            Issue.record("no recvmsg in: \(output.standardError)")
+            return
+        }
+        let writesBefore = calls[..<firstRead]
+        #expect(writesBefore.count == 1, "writes before the first read: \(writesBefore)")
+        let first = writesBefore.first ?? ""
+        #expect(first.contains("SWIFTBUS_KDBUS version=1") && first.contains("BEGIN\\r\\nl") && first.contains("Hello"), "\(first)")
     }
 }
