@@ -41,12 +41,15 @@ struct TransportNegotiationTests {
         let offeredMedian = offered.sorted()[offered.count / 2]
         let classicMedian = classic.sorted()[classic.count / 2]
         print("connect via \(bus): median \(offeredMedian) with the kdbus offer, \(classicMedian) classic only (\(Self.connectSamples) each)")
-        // Hello leaves with the SASL lines either way, so the offer adds no round trip; on
-        // swiftbusd the upgrade adds work (pool and arena memfds, one more record each way)
-        // but still no waiting. A round trip costs at least the classic connect's own
-        // exchange, so a slack of a quarter of it (plus scheduling noise on two shared
-        // cores) fails when one comes back.
-        #expect(offeredMedian <= classicMedian + classicMedian / 4 + Self.connectNoise)
+        // Hello leaves with the SASL lines either way, so on a classic bus the offer adds no
+        // round trip: the connect is one exchange, and a slack of a quarter of it (plus
+        // scheduling noise on two shared cores) fails if a wait for the SASL answers comes
+        // back. On swiftbusd the upgrade does real work besides (pool and arena memfds,
+        // mapped and first touched on both sides; reads split at each fd-carrying record),
+        // measured at about half a classic connect in a debug build; that it adds no
+        // waiting is `singleWrite`'s proof.
+        let slack = bus == .swiftbusd ? classicMedian : classicMedian / 4
+        #expect(offeredMedian <= classicMedian + slack + Self.connectNoise)
     }
 
     /// Scheduling noise a median of `connectSamples` may carry on a loaded two-core machine.
