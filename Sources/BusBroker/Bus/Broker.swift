@@ -51,6 +51,12 @@ public final class Broker {
     /// The deadline the reply timer is armed for, if any.
     var armedReplyDeadline: UInt64?
     var listeners: [Listener] = []
+    /// Connections accepted that have not said Hello, against `max_incomplete_connections`.
+    var incompleteConnections = 0
+    /// True while the listeners stop accepting because of `max_incomplete_connections`.
+    var listenersPaused = false
+    /// What each user's connections hold, against the per-user limits.
+    var accounting = UserAccounting()
     /// `UpdateActivationEnvironment`'s variables, for services the bus starts.
     var activationEnvironment: [String: String] = [:]
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
@@ -83,10 +89,6 @@ public final class Broker {
 
     /// Takes a freshly accepted connection: reads its credentials, starts SASL.
     func accept(_ socket: consuming UnixSocket) {
-        if connections.count >= limits.maxCompletedConnections + limits.maxIncompleteConnections {
-            logger.warning("refusing a connection: \(connections.count) connections open, the limit is max_completed_connections=\(limits.maxCompletedConnections) + max_incomplete_connections=\(limits.maxIncompleteConnections)")
-            return
-        }
         let credentials: PeerCredentials
         do {
             credentials = try socket.peerCredentials()
@@ -107,6 +109,7 @@ public final class Broker {
             return
         }
         connections[ObjectIdentifier(peer)] = peer
+        incompleteConnectionOpened()
         logger.debug("\(peer.logName) connected")
         armAuthenticationTimeout(for: peer)
     }
@@ -149,6 +152,7 @@ public final class Broker {
         _ = Glibc.shutdown(peer.socket.descriptor.rawValue, CInt(SHUT_RDWR))
         connections[ObjectIdentifier(peer)] = nil
         restrictedPeers[ObjectIdentifier(peer)] = nil
+        connectionEnded(peer)
         guard let id = peer.id else { return }
         peers[id] = nil
         monitors[id] = nil

@@ -25,6 +25,11 @@ public struct RuntimeLimits: Sendable {
     public var maxMatchRulesPerConnection: Int
     public var maxCompletedConnections: Int
     public var maxIncompleteConnections: Int
+    public var maxConnectionsPerUser: Int
+    /// swiftbusd's per-user share of well-known names (`max_names_per_user`).
+    public var maxNamesPerUser: Int
+    /// Milliseconds a connection may hold fds whose message has not fully arrived.
+    public var pendingFDTimeout: Int
     /// Milliseconds; nil means calls never time out.
     public var replyTimeout: Int?
     /// Milliseconds a connection may take to authenticate and say Hello.
@@ -38,6 +43,9 @@ public struct RuntimeLimits: Sendable {
         maxMatchRulesPerConnection = limits[.maxMatchRulesPerConnection]
         maxCompletedConnections = limits[.maxCompletedConnections]
         maxIncompleteConnections = limits[.maxIncompleteConnections]
+        maxConnectionsPerUser = limits[.maxConnectionsPerUser]
+        maxNamesPerUser = limits[.maxNamesPerUser]
+        pendingFDTimeout = limits[.pendingFDTimeout]
         let timeout = limits[.replyTimeout]
         replyTimeout = timeout > 0 ? timeout : nil
         authTimeout = limits[.authTimeout]

@@ -31,6 +31,9 @@ final class Peer: IOEventHandler {
     var matchRuleCount = 0
     /// How many of its match rules eavesdrop.
     var eavesdropRuleCount = 0
+    /// When fds arrived whose message is not complete yet (monotonic ns), for `pending_fd_timeout`.
+    var descriptorsPendingSince: UInt64?
+    var isPendingDescriptorTimerArmed = false
 
     var input: InputBuffer
     var receivedDescriptors = ReceivedDescriptors()
@@ -173,6 +176,9 @@ final class Peer: IOEventHandler {
         }
         if !isClosed && input.isEmpty && receivedDescriptors.count > 0 {
             broker.disconnect(self, reason: "sent \(receivedDescriptors.count) fds that no message declared (UNIX_FDS mismatch)")
+        }
+        if !isClosed && (receivedDescriptors.count > 0) != (descriptorsPendingSince != nil) {
+            broker.descriptorsPendingChanged(self)
         }
     }
 }
