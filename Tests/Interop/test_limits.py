@@ -2,6 +2,7 @@
 # dbus-daemon 1.14, whose error names and texts are the reference. Raw peers make every step
 # explicit: who authenticated, who said Hello, who holds which reply.
 import os
+import select
 import socket
 import time
 
@@ -211,3 +212,54 @@ def test_max_names_per_user_counts_every_connection_of_the_user(bus):
     # A name released by one connection frees the user's share for another.
     assert first.call(driver_call("ReleaseName", "s", ["org.example.A"])).body == [1]
     assert second.call(driver_call("RequestName", "su", ["org.example.D", 0])).body == [1]
+
+
+# A sender floods a receiver that does not read; how far it gets before its writes block.
+FLOOD_MESSAGE_BYTES = 16 * 1024
+FLOOD_ATTEMPT = 8 * 1024 * 1024
+# Socket buffers on both sides hold a few hundred KiB; with the bus's own queue capped at
+# 64 KiB a throttled sender is blocked far below this.
+THROTTLED_BOUND = 4 * 1024 * 1024
+
+
+def flood(sender, destination, attempt, blocked_after=SILENCE):
+    """Sends signals to `destination` without blocking until the socket stays full for
+    `blocked_after` s or `attempt` bytes went out. Returns (whole messages sent, bytes sent,
+    the unsent rest of a message cut short)."""
+    sender.sock.setblocking(False)
+    sent_messages, sent_bytes, rest = 0, 0, b""
+    while sent_bytes < attempt:
+        data = rest or sender.marshal(Message(
+            message_type=MessageType.SIGNAL, destination=destination, path="/", interface="org.example.Flood",
+            member="Chunk", signature="ay", body=[b"f" * FLOOD_MESSAGE_BYTES]))
+        try:
+            count = sender.sock.send(data)
+        except BlockingIOError:
+            if not select.select([], [sender.sock], [], blocked_after)[1]:
+                rest = data
+                break
+            rest = data
+            continue
+        sent_bytes += count
+        rest = data[count:]
+        if not rest:
+            sent_messages += 1
+    sender.sock.setblocking(True)
+    return sent_messages, sent_bytes, rest
+
+
+@pytest.mark.bus_limits({"max_incoming_bytes": 65536})
+def test_max_incoming_bytes_stops_reading_the_sender_until_its_messages_drain(bus):
+    receiver = peer(bus)
+    sender = peer(bus)
+    messages, sent, rest = flood(sender, receiver.unique_name, FLOOD_ATTEMPT)
+    assert rest, f"the sender wrote {sent} bytes without ever blocking"
+    assert sent < THROTTLED_BOUND, f"the bus kept reading a throttled sender: {sent} bytes"
+    # The receiver reads: the sender is read again, nothing was lost and nobody was dropped.
+    sender.sock.sendall(rest)
+    messages += 1
+    chunks = 0
+    while chunks < messages:
+        if receiver.read_message(timeout=10.0).member == "Chunk":
+            chunks += 1
+    assert sender.call(driver_call("GetId")).message_type == MessageType.METHOD_RETURN

@@ -137,3 +137,61 @@ extension Broker {
         }
     }
 }
+
+// MARK: - Incoming bytes and fds
+
+extension Broker {
+    /// Charges a message just queued for `receiver` to its `sender`. At `max_incoming_bytes`
+    /// or `max_incoming_unix_fds` the sender stops being read, as dbus-daemon stops reading
+    /// a connection whose live messages reach those limits; its socket buffer then fills and
+    /// its own writes block, which is the back-pressure the limit exists for.
+    func chargeInFlight(_ sender: Peer, to receiver: Peer, bytes: Int, fds: Int) {
+        receiver.charges.charge(sender, end: receiver.output.totalAppended, bytes: bytes, fds: fds)
+        sender.inFlightBytes += bytes
+        sender.inFlightFDs += fds
+        if !sender.isReadThrottled && isOverIncomingLimits(sender) {
+            sender.isReadThrottled = true
+            if !sender.hasBeenThrottled {
+                sender.hasBeenThrottled = true
+                logger.notice("\(sender.logName) is not read until its queued messages drain: \(sender.inFlightBytes) bytes and \(sender.inFlightFDs) fds of them wait for receivers (max_incoming_bytes=\(limits.maxIncomingBytes), max_incoming_unix_fds=\(limits.maxIncomingUnixFDs))")
+            }
+            updateInterest(sender)
+        }
+    }
+
+    /// Releases the charges of what `receiver` has written (everything, when it is gone),
+    /// and reads again from senders that fell below the limits.
+    func releaseInFlight(of receiver: Peer, all: Bool = false) {
+        let written = all ? UInt64.max : receiver.output.totalWritten
+        receiver.charges.release(upTo: written) { sender, bytes, fds in
+            sender.inFlightBytes -= bytes
+            sender.inFlightFDs -= fds
+            if sender.isReadThrottled && !isOverIncomingLimits(sender) {
+                sender.isReadThrottled = false
+                updateInterest(sender)
+            }
+        }
+    }
+
+    private func isOverIncomingLimits(_ peer: Peer) -> Bool {
+        peer.inFlightBytes >= limits.maxIncomingBytes || peer.inFlightFDs >= limits.maxIncomingUnixFDs
+    }
+
+    /// Watches `peer` for what it needs now: input unless throttled, output while queued.
+    func updateInterest(_ peer: Peer) {
+        guard !peer.isClosed, let registration = peer.registration else { return }
+        var interest: IOEvents = peer.isReadThrottled ? [] : .readable
+        if peer.isWaitingToWrite { interest.insert(.writable) }
+        do {
+            try loop.setInterest(interest, for: registration)
+        } catch {
+            condemnLater(peer, "cannot watch its socket: \(error)")
+        }
+    }
+
+    /// Disconnects `peer` after the current walk (interest changes happen mid-routing).
+    private func condemnLater(_ peer: Peer, _ reason: String) {
+        guard !pendingDisconnects.contains(where: { $0.0 === peer }) else { return }
+        pendingDisconnects.append((peer, reason))
+    }
+}

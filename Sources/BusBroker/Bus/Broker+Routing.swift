@@ -252,6 +252,7 @@ extension Broker {
             }
         }
         receiver.output.append(bytes, body: body, fds: duplicates)
+        if let sender { chargeInFlight(sender, to: receiver, bytes: length, fds: count) }
         scheduleFlush(receiver)
         return true
     }

@@ -153,6 +153,7 @@ public final class Broker {
         connections[ObjectIdentifier(peer)] = nil
         restrictedPeers[ObjectIdentifier(peer)] = nil
         connectionEnded(peer)
+        releaseInFlight(of: peer, all: true)
         guard let id = peer.id else { return }
         peers[id] = nil
         monitors[id] = nil
@@ -210,13 +211,10 @@ public final class Broker {
             disconnect(peer, reason: error == .brokenPipe || error == .connectionReset ? nil : "send failed: \(error)")
             return
         }
-        guard drained != !peer.isWaitingToWrite, let registration = peer.registration else { return }
+        releaseInFlight(of: peer)
+        guard drained != !peer.isWaitingToWrite else { return }
         peer.isWaitingToWrite = !drained
-        do {
-            try loop.setInterest(drained ? .readable : [.readable, .writable], for: registration)
-        } catch {
-            disconnect(peer, reason: "cannot watch its socket: \(error)")
-        }
+        updateInterest(peer)
     }
 
     // MARK: - Reload

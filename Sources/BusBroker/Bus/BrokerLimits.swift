@@ -19,6 +19,8 @@ enum BrokerLimits {
 /// The configured limits the broker checks, read once from `BusLimits` (and again on reload).
 public struct RuntimeLimits: Sendable {
     public var maxMessageSize: Int
+    public var maxIncomingBytes: Int
+    public var maxIncomingUnixFDs: Int
     public var maxMessageUnixFDs: Int
     public var maxOutgoingBytes: Int
     public var maxOutgoingUnixFDs: Int
@@ -37,6 +39,8 @@ public struct RuntimeLimits: Sendable {
 
     public init(_ limits: BusLimits) {
         maxMessageSize = limits[.maxMessageSize]
+        maxIncomingBytes = limits[.maxIncomingBytes]
+        maxIncomingUnixFDs = limits[.maxIncomingUnixFDs]
         maxMessageUnixFDs = limits[.maxMessageUnixFDs]
         maxOutgoingBytes = limits[.maxOutgoingBytes]
         maxOutgoingUnixFDs = limits[.maxOutgoingUnixFDs]

@@ -26,6 +26,10 @@ struct OutputQueue: ~Copyable {
     private var descriptors: [CInt] = []
     /// Lends queued descriptors to `sendmsg`; reused so sending allocates nothing.
     private var sendList = DescriptorList()
+    /// Bytes ever appended and ever written: positions that outlive the buffer's reuse,
+    /// for `InFlightCharges`.
+    private(set) var totalAppended: UInt64 = 0
+    private(set) var totalWritten: UInt64 = 0
 
     init() {}
 
@@ -53,6 +57,7 @@ struct OutputQueue: ~Copyable {
         // message by message would reallocate on every append; append grows geometrically.
         bytes.append(contentsOf: message)
         if !body.isEmpty { bytes.append(contentsOf: body) }
+        totalAppended += UInt64(message.count + body.count)
     }
 
     /// Writes as much as the socket takes. Returns true when everything was written;
@@ -66,6 +71,7 @@ struct OutputQueue: ~Copyable {
                 return false
             }
             sent += written
+            totalWritten += UInt64(written)
         }
         bytes.removeAll(keepingCapacity: true)
         sent = 0

@@ -34,6 +34,15 @@ final class Peer: IOEventHandler {
     /// When fds arrived whose message is not complete yet (monotonic ns), for `pending_fd_timeout`.
     var descriptorsPendingSince: UInt64?
     var isPendingDescriptorTimerArmed = false
+    /// Bytes and fds of this peer's messages still queued for receivers (`max_incoming_*`).
+    var inFlightBytes = 0
+    var inFlightFDs = 0
+    /// True while `inFlight*` is at a `max_incoming_*` limit: the socket is not read.
+    var isReadThrottled = false
+    /// Set the first time it is throttled: one log line per peer, not one per stall.
+    var hasBeenThrottled = false
+    /// The senders of the messages in `output`.
+    var charges = InFlightCharges()
 
     var input: InputBuffer
     var receivedDescriptors = ReceivedDescriptors()
@@ -60,16 +69,19 @@ final class Peer: IOEventHandler {
 
     func handleEvents(_ events: IOEvents, in loop: EventLoop) {
         if events.contains(.writable) { broker.flush(self) }
-        if !isClosed && (events.contains(.readable) || !events.isDisjoint(with: .hangup) || events.contains(.error)) {
-            readAvailable()
+        // A throttled peer is still read on hangup, or level-triggered epoll would spin on it.
+        let hungUp = !events.isDisjoint(with: .hangup) || events.contains(.error)
+        if !isClosed && ((events.contains(.readable) && !isReadThrottled) || hungUp) {
+            readAvailable(evenIfThrottled: hungUp)
         }
         broker.flushPending()
     }
 
     /// Reads up to `BrokerLimits.readsPerEvent` times, processing what arrived after each read,
     /// so one busy peer cannot hold the loop; level-triggered epoll brings us back for the rest.
-    private func readAvailable() {
+    private func readAvailable(evenIfThrottled: Bool) {
         for _ in 0..<BrokerLimits.readsPerEvent {
+            if isReadThrottled && !evenIfThrottled { return }
             let space = input.freeSpace()
             let received: ReceiveResult
             do {
