@@ -59,6 +59,8 @@ public final class Broker {
     var accounting = UserAccounting()
     /// `UpdateActivationEnvironment`'s variables, for services the bus starts.
     var activationEnvironment: [String: String] = [:]
+    /// Where `at_console` policy blocks learn who has a seat (systemd-logind's state).
+    public var consoleSeats = ConsoleSeats()
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
     public var configurationReloader: (() throws(ConfigError) -> BusConfig)?
     let machineID: String
