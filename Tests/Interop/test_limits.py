@@ -34,6 +34,14 @@ def error_of(reply):
     return reply.error_name, reply.body[0]
 
 
+def fd_peer(bus):
+    """A peer that negotiated fd passing and said Hello."""
+    p = RawPeer(str(bus.socket))
+    p.authenticate(unix_fds=True)
+    p.hello()
+    return p
+
+
 def hello_reply(p):
     return p.call(Message(destination=DBUS, path=DBUS_PATH, interface=DBUS, member="Hello"))
 
@@ -47,29 +55,28 @@ def assert_logged(bus, *fragments):
     assert len(lines) == 1, lines
 
 
+def assert_per_connection_quota(p, member, signature, allowed_args, refused_arg, what, limit_name, limit):
+    """`allowed_args` calls of `member` succeed; the next is refused with dbus-daemon's text."""
+    for argument in allowed_args:
+        reply = p.call(driver_call(member, signature, argument))
+        assert reply.message_type == MessageType.METHOD_RETURN, reply.body
+    name, text = error_of(p.call(driver_call(member, signature, refused_arg)))
+    assert name == LIMITS_EXCEEDED
+    assert text == (f'Connection "{p.unique_name}" is not allowed to {what} '
+                    f"(increase limits in configuration file if required; {limit_name}={limit})")
+
+
 @pytest.mark.bus_limits({"max_names_per_connection": 3})
 def test_max_names_per_connection(bus):
-    owner = peer(bus)
     # The unique name counts: 3 allows two well-known names.
-    for name in ("org.example.A", "org.example.B"):
-        reply = owner.call(driver_call("RequestName", "su", [name, 0]))
-        assert reply.body == [1]
-    name, text = error_of(owner.call(driver_call("RequestName", "su", ["org.example.C", 0])))
-    assert name == LIMITS_EXCEEDED
-    assert text == (f'Connection "{owner.unique_name}" is not allowed to own more services '
-                    "(increase limits in configuration file if required; max_names_per_connection=3)")
+    assert_per_connection_quota(peer(bus), "RequestName", "su", [["org.example.A", 0], ["org.example.B", 0]],
+                                ["org.example.C", 0], "own more services", "max_names_per_connection", 3)
 
 
 @pytest.mark.bus_limits({"max_match_rules_per_connection": 2})
 def test_max_match_rules_per_connection(bus):
-    watcher = peer(bus)
-    for member in ("A", "B"):
-        reply = watcher.call(driver_call("AddMatch", "s", [f"type='signal',member='{member}'"]))
-        assert reply.message_type == MessageType.METHOD_RETURN
-    name, text = error_of(watcher.call(driver_call("AddMatch", "s", ["type='signal',member='C'"])))
-    assert name == LIMITS_EXCEEDED
-    assert text == (f'Connection "{watcher.unique_name}" is not allowed to add more match rules '
-                    "(increase limits in configuration file if required; max_match_rules_per_connection=2)")
+    assert_per_connection_quota(peer(bus), "AddMatch", "s", [["type='signal',member='A'"], ["type='signal',member='B'"]],
+                                ["type='signal',member='C'"], "add more match rules", "max_match_rules_per_connection", 2)
 
 
 @pytest.mark.bus_limits({"max_replies_per_connection": 2})
@@ -161,9 +168,7 @@ def test_max_message_size_disconnects_the_sender(bus):
 
 @pytest.mark.bus_limits({"max_message_unix_fds": 1})
 def test_max_message_unix_fds_disconnects_the_sender(bus):
-    sender = RawPeer(str(bus.socket))
-    sender.authenticate(unix_fds=True)
-    sender.hello()
+    sender = fd_peer(bus)
     r, w = os.pipe()
     try:
         call = Message(destination=DBUS, path=DBUS_PATH, interface=DBUS, member="GetId",
@@ -177,9 +182,7 @@ def test_max_message_unix_fds_disconnects_the_sender(bus):
 
 @pytest.mark.bus_limits({"pending_fd_timeout": 300})
 def test_pending_fd_timeout_closes_a_peer_that_never_finishes_its_message(bus):
-    sender = RawPeer(str(bus.socket))
-    sender.authenticate(unix_fds=True)
-    sender.hello()
+    sender = fd_peer(bus)
     r, w = os.pipe()
     try:
         call = Message(destination=DBUS, path=DBUS_PATH, interface=DBUS, member="GetId",
