@@ -15,6 +15,8 @@ let package = Package(
             dependencies: [
                 .product(name: "DBusWire", package: "SwiftBus"),
                 .product(name: "BusPlatform", package: "SwiftBus"),
+                // KDBusChannel, for the kdbus transport's rows.
+                .product(name: "SwiftBus", package: "SwiftBus"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]
         ),

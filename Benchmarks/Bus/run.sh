@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bus benchmark: swiftbusd against dbus-daemon and dbus-broker, side by side in one run.
 #
-# Usage: Benchmarks/Bus/run.sh [--smoke] [--output FILE]
+# Usage: Benchmarks/Bus/run.sh [--smoke] [--repetitions N] [--no-callgrind] [--output FILE]
 #   Builds the two clients (buswork on our wire layer, sdbus-client on libsystemd's sd-bus)
 #   and swiftbusd (release), then runs runner.py, which prints the tables in markdown.
 #   --smoke: tiny counts, one repetition (under 30 s): checks the runner still works.

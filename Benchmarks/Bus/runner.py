@@ -51,6 +51,8 @@ BUS_LIMITS = {
     "reply_timeout": 300_000,
 }
 BUS_NAMES = ["dbus-daemon", "dbus-broker", "swiftbusd"]
+# The bus whose kdbus transport the "kdbus" client measures.
+KDBUS_BUS = "swiftbusd"
 
 
 class SkippedCase(Exception):
@@ -60,8 +62,8 @@ class SkippedCase(Exception):
 class Counts:
     """Every count of the run; --smoke shrinks them all."""
 
-    def __init__(self, smoke):
-        self.repetitions = 1 if smoke else 3
+    def __init__(self, smoke, repetitions=None):
+        self.repetitions = repetitions or (1 if smoke else 3)
         self.rtt = 200 if smoke else 2000
         self.pipelined = 500 if smoke else 8000
         self.multi_client = 200 if smoke else 2000  # per client process
@@ -70,8 +72,10 @@ class Counts:
         self.ticks_10 = 128 if smoke else 5120  # per subscriber: ~50 000 deliveries
         self.ticks_100 = 64 if smoke else 512
         self.noise_rules = 100 if smoke else 10000
-        self.bytes_1m = 4 if smoke else 64
-        self.bytes_16m = 1 if smoke else 8
+        # 64 calls of 1 MiB took ~25 ms: too short on this machine, where another process's
+        # burst could cut one repetition's figure to a fifth.
+        self.bytes_1m = 4 if smoke else 256
+        self.bytes_16m = 1 if smoke else 16
         self.scaling_k = [0, 5] if smoke else [0, 5, 10, 15, 17]
         self.scaling_rtt = 100 if smoke else 500
         self.connect = 20 if smoke else 200
@@ -155,6 +159,17 @@ def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def private_kib(pid):
+    """Anonymous memory of the process (smaps_rollup): what it costs on its own. VmRSS also
+    counts the pages of shared libraries it has touched (the Swift runtime, libc), which
+    every process using them shares."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Anonymous:"):
                 return int(line.split()[1])
     return 0
 
@@ -296,9 +311,11 @@ class Runner:
         self.notes = {}  # (mode, row, client, bus name) -> text shown instead of a figure
 
     def client_binary(self, client):
-        return BUSWORK if client == "buswork" else SDBUS
+        return SDBUS if client == "sdbus" else BUSWORK
 
     def command(self, client, workload, address, **options):
+        # The kdbus client is buswork on swiftbusd's kdbus transport (SwiftBus's KDBusChannel).
+        workload = f"kdbus-{workload}" if client == "kdbus" else workload
         command = [self.client_binary(client), workload, address] + [f"{k}={v}" for k, v in options.items()]
         if self.cpus:
             command = ["taskset", "-c", PINNED_CPU] + command
@@ -334,7 +351,7 @@ class Runner:
             log(f"{bus.name}: {bus.address if bus.running else bus.problem}")
             if not bus.running:
                 continue
-            for client in ["buswork", "sdbus"]:
+            for client in ["buswork", "sdbus"] + (["kdbus"] if bus.name == KDBUS_BUS else []):
                 self.servers[(bus.name, client)] = self.spawn_ready(client, "server", bus.address)
 
     def stop(self):
@@ -413,20 +430,24 @@ class Runner:
 
     def case_idle_rss(self, bus, client):
         before = rss_kib(bus.broker_pid)
+        private_before = private_kib(bus.broker_pid)
         holder = self.spawn_ready(client, "idle", bus.address, connections=self.counts.idle_connections)
         time.sleep(0.2)
         after = rss_kib(bus.broker_pid)
+        private_after = private_kib(bus.broker_pid)
         holder.stdin.close()
         holder.wait(timeout=CASE_TIMEOUT)
         return {"rss_mib": after / 1024, "rss_before_mib": before / 1024,
-                "kib_per_connection": (after - before) / self.counts.idle_connections}
+                "kib_per_connection": (after - before) / self.counts.idle_connections,
+                "private_mib": private_after / 1024,
+                "private_kib_per_connection": (private_after - private_before) / self.counts.idle_connections}
 
     def cases(self, mode):
         """(row name, clients, function(bus, client)) in the order they run."""
         c = self.counts
         rows = [
-            ("round trip 8 B", ["buswork", "sdbus"], lambda b, cl: self.case_rtt(b, cl, 8)),
-            ("round trip 4 KiB", ["buswork", "sdbus"], lambda b, cl: self.case_rtt(b, cl, 4096)),
+            ("round trip 8 B", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_rtt(b, cl, 8)),
+            ("round trip 4 KiB", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_rtt(b, cl, 4096)),
             (f"pipelined calls/s ({c.in_flight} in flight)", ["buswork", "sdbus"], self.case_pipelined),
             (f"calls/s, {c.multi_clients} clients -> 1 server", ["buswork", "sdbus"], self.case_multi_client),
             ("signals to 10 subscribers", ["buswork", "sdbus"], lambda b, cl: self.case_signals(b, cl, 10, False)),
@@ -435,8 +456,8 @@ class Runner:
              lambda b, cl: self.case_signals(b, cl, 10, True)),
             (f"signals to 100, +{c.noise_rules} non-matching rules", ["buswork", "sdbus"],
              lambda b, cl: self.case_signals(b, cl, 100, True)),
-            ("ay 1 MiB calls", ["buswork", "sdbus"], lambda b, cl: self.case_bytes(b, cl, 1 << 20, c.bytes_1m)),
-            ("ay 16 MiB calls", ["buswork", "sdbus"], lambda b, cl: self.case_bytes(b, cl, 16 << 20, c.bytes_16m)),
+            ("ay 1 MiB calls", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_bytes(b, cl, 1 << 20, c.bytes_1m)),
+            ("ay 16 MiB calls", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_bytes(b, cl, 16 << 20, c.bytes_16m)),
             ("connect + SASL + Hello", ["buswork", "sdbus"], self.case_connect),
         ]
         if mode == "unpinned":
@@ -470,6 +491,8 @@ class Runner:
                     for client in clients:
                         order = running[repetition % len(running):] + running[:repetition % len(running)]
                         for bus in order:
+                            if client == "kdbus" and bus.name != KDBUS_BUS:
+                                continue  # only swiftbusd speaks the kdbus transport
                             try:
                                 metrics = function(bus, client)
                             except SkippedCase as skipped:
@@ -583,7 +606,9 @@ def metric_of(row):
     if row.startswith("ay"):
         return [("mib_per_s", "MiB/s", True)]
     if row.startswith("broker RSS"):
-        return [("rss_mib", "MiB", False), ("kib_per_connection", "KiB/conn", False)]
+        return [("rss_mib", "MiB", False), ("kib_per_connection", "KiB/conn", False),
+                ("private_mib", "MiB private (anonymous)", False),
+                ("private_kib_per_connection", "private KiB/conn", False)]
     return []
 
 
@@ -631,10 +656,36 @@ def tables(runner, limits):
                             ratio = f"{a / b:.2f}×"
                     lines.append(f"| {row} | {unit} | " + " | ".join(cells) + f" | {ratio} |")
             lines.append("")
+    lines += kdbus_table(runner, limits)
     lines += ["### Physical limits (same run)", "", "| what | median | unit | p99 |", "|---|---:|---|---:|"]
     for name, value, unit, p99 in limits:
         lines.append(f"| {name} | {fmt(value)} | {unit} | {fmt(p99)} |")
     lines.append("")
+    return lines
+
+
+def kdbus_table(runner, limits):
+    """swiftbusd's kdbus transport beside its classic transport and dbus-broker (both with
+    the buswork client), and the raw socket: the figures issue 6's goals are stated in."""
+    raw = {size: value for name, value, _, _ in limits for size in (8, 4096) if f"Echo call with {size} B" in name}
+    lines = []
+    for mode in runner.counts.modes:
+        lines += [f"### {mode}, kdbus transport (swiftbusd; client: buswork on KDBusChannel)", "",
+                  "| case | metric | kdbus | swiftbusd classic | dbus-broker | kdbus / dbus-broker | kdbus / raw socket |",
+                  "|---|---|---:|---:|---:|---:|---:|"]
+        for row, clients, _ in runner.cases(mode):
+            if "kdbus" not in clients:
+                continue
+            for key, unit, _ in metric_of(row):
+                kdbus = median(runner.results.get((mode, row, "kdbus", KDBUS_BUS), []), key)
+                classic = median(runner.results.get((mode, row, "buswork", "swiftbusd"), []), key)
+                broker = median(runner.results.get((mode, row, "buswork", "dbus-broker"), []), key)
+                versus_broker = f"{kdbus / broker:.2f}×" if kdbus is not None and broker else "—"
+                size = 8 if row == "round trip 8 B" else 4096 if row == "round trip 4 KiB" else None
+                floor = raw.get(size) if key == "median_us" else None
+                versus_raw = f"{kdbus / floor:.2f}×" if kdbus is not None and floor else "—"
+                lines.append(f"| {row} | {unit} | {fmt(kdbus)} | {fmt(classic)} | {fmt(broker)} | {versus_broker} | {versus_raw} |")
+        lines.append("")
     return lines
 
 
@@ -690,8 +741,9 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="tiny counts, one repetition, unpinned only")
     parser.add_argument("--output", help="write the tables (markdown) to this file too")
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (a minute or so)")
+    parser.add_argument("--repetitions", type=int, help="repetitions of every case (default 3; 1 with --smoke)")
     args = parser.parse_args()
-    counts = Counts(args.smoke)
+    counts = Counts(args.smoke, args.repetitions)
     workdir = tempfile.mkdtemp(prefix="swiftbus-bench.")
     runner = Runner(counts, workdir)
     started = time.monotonic()
@@ -701,7 +753,8 @@ def main():
         limits = runner.physical_limits()
         runner.stop()
         lines = ["## Environment", ""] + environment() + [
-            f"- command: `Benchmarks/Bus/run.sh{' --smoke' if args.smoke else ''}` "
+            f"- command: `Benchmarks/Bus/run.sh{' --smoke' if args.smoke else ''}"
+            f"{f' --repetitions {args.repetitions}' if args.repetitions else ''}` "
             f"({counts.repetitions} repetitions, medians of per-repetition figures)", ""] + tables(runner, limits)
         if runner.failures:
             lines += ["### Failures", ""] + [f"- {f}" for f in runner.failures] + [""]

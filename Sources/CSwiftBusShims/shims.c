@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
 
 // Kernel values for the seals, for C libraries whose headers predate them (Linux uapi).
 #ifndef F_ADD_SEALS
@@ -68,3 +71,27 @@ int csb_f_seal_grow(void) { return F_SEAL_GROW; }
 int csb_f_seal_write(void) { return F_SEAL_WRITE; }
 int csb_f_seal_future_write(void) { return F_SEAL_FUTURE_WRITE; }
 int csb_fcntl_int(int fd, int command, int argument) { return fcntl(fd, command, argument); }
+
+int csb_spawn_service(const char *path, char *const argv[], char *const envp[], pid_t *pid) {
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_t actions;
+    sigset_t none, all;
+    int result = posix_spawnattr_init(&attributes);
+    if (result != 0) return result;
+    result = posix_spawn_file_actions_init(&actions);
+    if (result != 0) { posix_spawnattr_destroy(&attributes); return result; }
+    sigemptyset(&none);
+    sigfillset(&all);
+    if ((result = posix_spawnattr_setsigmask(&attributes, &none)) == 0 &&
+        (result = posix_spawnattr_setsigdefault(&attributes, &all)) == 0 &&
+        (result = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0 &&
+        (result = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)) == 0 &&
+        (result = posix_spawn_file_actions_addclosefrom_np(&actions, 3)) == 0) {
+        result = posix_spawn(pid, path, &actions, &attributes, argv, envp);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    return result;
+}
+
+int csb_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }

@@ -38,6 +38,8 @@ struct Daemon {
         }
         let addresses = listen(broker)
         guard let printed = addresses.first else { fail("no address to listen on") }
+        broker.activationAddress = printed
+        broker.systemdActivation = options.systemdActivation
         if shouldFork {
             switch forkDaemon() {
             case .parent(let child):
@@ -70,7 +72,8 @@ struct Daemon {
 
     private func listen(_ broker: Broker) -> [String] {
         do throws(ListenError) {
-            if options.systemdActivation {
+            // Sockets passed by systemd; --systemd-activation alone (as in tests) listens as usual.
+            if options.systemdActivation && Broker.environment("LISTEN_FDS") != nil {
                 _ = try broker.listenOnInheritedSockets()
                 return [options.address ?? config.listen.first ?? "unix:socket-activated"]
             }

@@ -62,7 +62,8 @@ final class BrokerProcess: @unchecked Sendable {
 
     /// swiftbusd sits next to the test bundle in the build products directory.
     static var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftbusd")
+        if let path = ProcessInfo.processInfo.environment["SWIFTBUS_TEST_SWIFTBUSD"] { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftbusd")
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }

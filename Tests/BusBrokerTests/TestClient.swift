@@ -93,10 +93,14 @@ final class TestClient {
                 buffer.removeFirst(length)
                 let message = try Message(decoding: bytes, unixFDsReceived: descriptors.count)
                 rawBySerial[message.serial] = bytes
+                // One read can return several messages and the fds of a later one: each
+                // message takes only the fds it declares, the rest wait for the next.
+                var later = DescriptorList()
                 for index in 0..<descriptors.count {
-                    if let fd = descriptors.take(at: index) { receivedDescriptors.append(fd.take()) }
+                    guard let fd = descriptors.take(at: index) else { continue }
+                    if index < message.unixFDCount { receivedDescriptors.append(fd.take()) } else { later.append(fd) }
                 }
-                descriptors.removeAll()
+                descriptors = later
                 return message
             }
             buffer += try readChunk()

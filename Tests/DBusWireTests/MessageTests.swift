@@ -155,6 +155,43 @@ import Testing
         }
     }
 
+    @Test("writing the rewritten header to raw memory gives rewriteHeader's bytes exactly", arguments: ByteOrder.allCases)
+    func rawRewriteMatchesWriter(order: ByteOrder) throws {
+        var forged = MessageTests.setCall
+        forged.byteOrder = order
+        forged.sender = ":1.666"
+        var reply = Message(type: .methodReturn, serial: 9, replySerial: 3, destination: ":1.7", body: [.string("x")])
+        reply.byteOrder = order
+        var unknown = MessageTests.helloLittle
+        let extra: [UInt8] = [0, 0, 0, 200, 1, UInt8(ascii: "y"), 0, 9]
+        unknown.removeLast(3)
+        unknown += extra
+        unknown[12] = UInt8(0x6D + extra.count)
+        while unknown.count % 8 != 0 { unknown.append(0) }
+        for bytes in [try forged.encoded(), try reply.encoded(), unknown] {
+            for name in [":1.42", ":1.18446744073709551615", ":1.0"] {
+                var writer = WireWriter(byteOrder: .little)
+                var raw = [UInt8](repeating: 0xEE, count: 512)
+                var written = 0
+                var expectedLength = 0
+                try withRaw(bytes) { message throws(WireError) in
+                    let view = try MessageHeaderView(validating: message)
+                    try withRaw(Array(name.utf8)) { sender throws(WireError) in
+                        try view.rewriteHeader(sender: sender, into: &writer)
+                        expectedLength = view.rewrittenHeaderLength(senderLength: sender.count)
+                        written = raw.withUnsafeMutableBytes { destination in
+                            view.writeRewrittenHeader(sender: sender, to: destination.baseAddress! + 3)
+                        }
+                    }
+                }
+                #expect(written == writer.bytes.count)
+                #expect(expectedLength == written)
+                #expect(Array(raw[3..<(3 + written)]) == writer.bytes)
+                #expect(raw[3 + written] == 0xEE)
+            }
+        }
+    }
+
     @Test func rewriteRefusesAnInvalidSender() throws {
         var writer = WireWriter(byteOrder: .little)
         let error = wireError { () throws(WireError) in

@@ -8,7 +8,7 @@ import dbus
 import pytest
 
 from support import (BUS_KIND, DBUS, UNIQUE_NAME, SendResult, broker_differs, driver_error,
-                     driver_ok, error_of, run, swiftbusd_gap, wait_until)
+                     driver_ok, error_of, run, wait_until)
 
 # RequestName flags and replies (spec: "Message Bus Messages").
 ALLOW_REPLACEMENT, REPLACE_EXISTING, DO_NOT_QUEUE = 1, 2, 4
@@ -179,7 +179,6 @@ def test_list_names(bus, connect):
 
 
 @broker_differs("the helper's launcher reads the host's service directories, not the test's")
-@swiftbusd_gap("no .service files read yet: ListActivatableNames lists only the bus")
 def test_list_activatable_names(bus):
     (bus.services / "org.example.Activatable.service").write_text(
         "[D-BUS Service]\nName=org.example.Activatable\nExec=/bin/false\n")

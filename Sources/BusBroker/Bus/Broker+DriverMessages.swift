@@ -15,6 +15,9 @@ extension Broker {
     /// Sends a message from `org.freedesktop.DBus`: to its destination if it has one,
     /// otherwise to every peer whose rules match; `fds` go with it (owned by the callee now).
     func sendFromDriver(_ message: Message, fds: [CInt] = []) {
+        kdbusState.sequence &+= 1
+        let routing = kdbusState.suspendSenderContext()  // kdbus hook: the bus's own priority and no memfd parts
+        defer { kdbusState.resume(routing) }
         var message = message
         message.sender = Broker.driverName
         message.serial = takeDriverSerial()
@@ -58,6 +61,12 @@ extension Broker {
 
     /// Driver messages to a peer pass the same queue limits as any other.
     private func deliverDriverMessage(_ bytes: UnsafeRawBufferPointer, to receiver: Peer, fds: [CInt]) {
+        if receiver.kdbus != nil {  // kdbus hook: into the receiver's pool
+            if !deliverToPool(bytes, body: .init(start: nil, count: 0), to: receiver, ownedFDs: fds, isUnicast: true) {
+                logger.warning("\(receiver.logName): a message from the bus was dropped: its receive pool is full")
+            }
+            return
+        }
         if receiver.output.queuedBytes + bytes.count > limits.maxOutgoingBytes {
             for fd in fds { closeDescriptor(fd) }
             pendingDisconnects.append((receiver, "its outgoing queue holds \(receiver.output.queuedBytes) bytes and a \(bytes.count)-byte message from the bus would pass max_outgoing_bytes=\(limits.maxOutgoingBytes)"))
@@ -104,6 +113,8 @@ extension Broker {
                 sendNameSignal("NameAcquired", name: name, to: peer)
             }
         }
+        // Activation hook: a name taken by a service being started releases its waiters.
+        activationsCompleted(by: events)
     }
 
     private func sendNameSignal(_ member: String, name: String, to peer: PeerID) {
@@ -128,8 +139,8 @@ extension Broker {
         guard let next = replies.nextDeadline() else { return }
         if let armed = armedReplyDeadline, armed <= next { return }
         armedReplyDeadline = next
-        loop.addTimer(at: MonotonicInstant(nanoseconds: next)) { [weak self] _ in
-            guard let self else { return }
+        loop.addTimer(at: MonotonicInstant(nanoseconds: next)) { [target = timerTarget] _ in
+            guard let self = target.liveBroker else { return }
             self.armedReplyDeadline = nil
             for pending in self.replies.expired(now: MonotonicInstant.now().nanoseconds) {
                 self.sendNoReply(to: pending.key.caller, replySerial: pending.key.serial, reason: .timedOut)

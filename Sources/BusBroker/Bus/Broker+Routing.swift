@@ -8,14 +8,21 @@ import DBusWire
 extension Broker {
     /// The bus driver's well-known name.
     static let driverName = "org.freedesktop.DBus"
-    /// Bodies from this size on are forwarded without a copy in `rewriteBuffer`; below it one
-    /// contiguous copy is cheaper than a second append.
-    static let separateBodyMinimum = 16 * 1024
+    /// A forwarded body from this size on is handed over with its sender's input buffer,
+    /// when that buffer holds the message alone, instead of copied (`enqueueForwarded`).
+    static let handOverMinimum = 16 * 1024
+    /// The most a SENDER field adds to a header: code, signature, length, a name of up to
+    /// 255 bytes, its NUL, and padding to 8.
+    static let senderFieldMaximum = 8 + 255 + 1 + 7
 
-    /// Routes one validated message from `sender`. The message is rewritten once (SENDER
-    /// set, unknown header fields dropped) into `rewriteBuffer` and copied from there into
-    /// each receiver's output queue; nothing on this path allocates once buffers are warm.
+    /// Routes one validated message from `sender`. A unicast that no eavesdropper or
+    /// monitor sees is rewritten (SENDER set, unknown header fields dropped) straight into
+    /// its receiver's output queue; anything else is rewritten once into `rewriteBuffer`
+    /// and copied from there to each receiver. Nothing on this path allocates once buffers
+    /// are warm.
     func route(_ message: MessageHeaderView, from sender: Peer) {
+        let routing = kdbusState.enter(from: sender)  // kdbus hook: sequence number and sender for slices
+        defer { kdbusState.leave(routing) }
         switch sender.state {
         case .authenticating:
             preconditionFailure("messages are framed only after authentication")
@@ -35,23 +42,23 @@ extension Broker {
         guard let senderID = sender.id else { return }
         let destination = message.string(.destination)
         let toDriver = destination.map { $0 == "org.freedesktop.DBus" as StaticString } ?? false
-        // A large body only one receiver sees skips `rewriteBuffer`: it is copied once, from
-        // the sender's input buffer into the receiver's queue. Copies for observers need the
-        // whole rewritten message in one place, so then it is rewritten whole.
-        let separateBody = destination != nil && !toDriver && message.body.count >= Broker.separateBodyMinimum
-            && eavesdropRuleCount == 0 && monitors.isEmpty
-        let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
-            Result { () throws(WireError) in
-                if separateBody {
-                    try message.rewriteHeader(sender: name, into: &self.rewriteBuffer)
-                } else {
-                    try message.rewrite(sender: name, into: &self.rewriteBuffer)
-                }
+        // Copies for observers and broadcasts need the whole rewritten message in one place.
+        let direct = destination != nil && !toDriver && eavesdropRuleCount == 0 && monitors.isEmpty
+        // Rewriting adds at most a SENDER field; only a message near the limit needs the exact sum.
+        if direct && message.buffer.count + Broker.senderFieldMaximum > ProtocolLimits.maxMessageLength {
+            let length = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count) + message.body.count
+            if length > ProtocolLimits.maxMessageLength {
+                disconnect(sender, reason: "message cannot be forwarded: \(WireError(.messageTooLong(length), at: 0))")
+                return
             }
-        }
-        if case .failure(let error) = rewritten {
-            disconnect(sender, reason: "message cannot be forwarded: \(error)")
-            return
+        } else if !direct {
+            let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
+                Result { () throws(WireError) in try message.rewrite(sender: name, into: &self.rewriteBuffer) }
+            }
+            if case .failure(let error) = rewritten {
+                disconnect(sender, reason: "message cannot be forwarded: \(error)")
+                return
+            }
         }
         if let destination {
             if toDriver {
@@ -62,13 +69,21 @@ extension Broker {
                 observe(rewrittenFrom: senderID, destination: nil)
                 handleDriverCall(message, from: sender)
             } else {
-                let body = separateBody ? message.body : UnsafeRawBufferPointer(start: nil, count: 0)
-                routeUnicast(message, from: sender, senderID: senderID, destination: destination.bytes, body: body)
+                routeUnicast(message, from: sender, senderID: senderID, destination: destination.bytes, direct: direct)
             }
         } else {
             broadcast(from: senderID, fds: sender)
         }
         processPendingDisconnects()
+    }
+
+    /// Rewrites `message` whole into `rewriteBuffer`; false (nothing written) if it cannot be.
+    private func rewriteWhole(_ message: MessageHeaderView, from sender: Peer) -> Bool {
+        let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
+            Result { () throws(WireError) in try message.rewrite(sender: name, into: &self.rewriteBuffer) }
+        }
+        if case .success = rewritten { return true }
+        return false
     }
 
     private func isHello(_ message: MessageHeaderView) -> Bool {
@@ -88,7 +103,7 @@ extension Broker {
                 sender: Broker.driverName,
                 body: [.string("Client tried to send a message other than Hello without being registered")])
             if let bytes = try? error.encoded() {
-                bytes.withUnsafeBytes { peer.output.append($0) }
+                bytes.withUnsafeBytes { _ = enqueue($0, for: peer, fds: nil, count: 0, isUnicast: true) }
                 flush(peer)
             }
         }
@@ -98,11 +113,17 @@ extension Broker {
 
     // MARK: - Unicast
 
-    /// `body` is empty when `rewriteBuffer` holds the whole message, else the body that
-    /// follows the header there.
+    /// `direct`: the message goes only to its receiver, written straight into its queue;
+    /// otherwise `rewriteBuffer` holds it rewritten.
     private func routeUnicast(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID, destination: UnsafeRawBufferPointer,
-                              body: UnsafeRawBufferPointer) {
+                              direct: Bool) {
         guard let receiverID = resolve(destination), let receiver = peers[receiverID], !receiver.isClosed else {
+            // Activation hook: an activatable name with no owner holds the message and starts its
+            // service. It takes the message rewritten in `rewriteBuffer`, which a direct unicast
+            // has not needed until now (route() checked its length; the sender's name is ours).
+            if !direct || rewriteWhole(message, from: sender),
+                holdForActivation(message, from: sender, senderID: senderID, destination: destination,
+                                  body: UnsafeRawBufferPointer(start: nil, count: 0)) { return }
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 let name = String(decoding: destination, as: UTF8.self)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.ServiceUnknown",
@@ -117,7 +138,9 @@ extension Broker {
             }
             return
         }
-        let requestedReply = (message.type == .methodReturn || message.type == .error) && message.replySerial.map {
+        // Only the policy asks whether a reply was requested: with no restricted peer (a
+        // session bus) the reply tracker is not consulted twice for every reply.
+        let requestedReply = !restrictedPeers.isEmpty && (message.type == .methodReturn || message.type == .error) && message.replySerial.map {
             replies.callee(of: ReplyKey(caller: receiverID, serial: $0)) == senderID
         } == true
         guard allowsUnicast(message, from: sender, senderID: senderID, to: receiver, receiverID: receiverID,
@@ -143,11 +166,14 @@ extension Broker {
         case .signal:
             break
         }
-        if !enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount, body: body) {
+        let queued = direct
+            ? enqueueForwarded(message, for: receiver, from: sender)
+            : enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount)
+        if !queued {
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.LimitsExceeded",
-                          message: "The maximum size of the message queue of \(receiverID.uniqueName) has been reached (max_outgoing_bytes=\(limits.maxOutgoingBytes))")
+                          message: queueFullText(for: receiver, id: receiverID))
             }
         }
         observe(rewrittenFrom: senderID, destination: receiverID)
@@ -215,18 +241,51 @@ extension Broker {
 
     // MARK: - Queueing
 
-    private func enqueueRewritten(for receiver: Peer, fds sender: Peer, count: Int, body: UnsafeRawBufferPointer) -> Bool {
-        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, body: body, for: receiver, fds: sender, count: count) }
+    private func enqueueRewritten(for receiver: Peer, fds sender: Peer, count: Int) -> Bool {
+        rewriteBuffer.bytes.withUnsafeBytes { bytes in enqueue(bytes, for: receiver, fds: sender, count: count, isUnicast: true) }
     }
 
-    /// Appends a message (`bytes`, then `body` if any) to `receiver`'s queue with duplicates
-    /// of `sender`'s first `count` fds. A receiver whose queue would pass `max_outgoing_bytes` or `max_outgoing_unix_fds`
+    /// Writes `message`, rewritten for forwarding, straight into `receiver`'s queue with
+    /// duplicates of its fds: the only copy of a small message the broker makes. A large
+    /// body whose sender's input buffer holds that message alone is not copied at all: the
+    /// buffer is handed to the queue (`InputBuffer.takeStorage`). False as `enqueue`.
+    private func enqueueForwarded(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Bool {
+        if receiver.kdbus != nil { return forwardToPool(message, for: receiver, from: sender) }  // kdbus hook
+        let headerLength = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count)
+        guard admits(headerLength + message.body.count, fds: message.unixFDCount, for: receiver),
+              let duplicates = duplicates(of: sender, count: message.unixFDCount, for: receiver)
+        else { return false }
+        let storage = message.body.count >= Broker.handOverMinimum ? sender.input.takeStorage(holding: message.buffer) : nil
+        sender.uniqueNameBytes.withUnsafeBytes { name in
+            receiver.output.appendForwarded(message, sender: name, headerLength: headerLength, bodyIn: storage, fds: duplicates)
+        }
+        chargeInFlight(sender, to: receiver, bytes: headerLength + message.body.count, fds: message.unixFDCount)
+        scheduleFlush(receiver)
+        return true
+    }
+
+    /// Appends a message to `receiver`'s queue with duplicates of `sender`'s first `count`
+    /// fds. A receiver whose queue would pass `max_outgoing_bytes` or `max_outgoing_unix_fds`
     /// is not reading: it is disconnected (after the current walk) and false returned.
+    /// A kdbus receiver gets the message in its pool instead (`isUnicast`: whether it is
+    /// addressed to it, which decides what a full pool means).
     @discardableResult
-    func enqueue(_ bytes: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer = .init(start: nil, count: 0),
-                 for receiver: Peer, fds sender: Peer?, count: Int) -> Bool {
+    func enqueue(_ bytes: UnsafeRawBufferPointer, for receiver: Peer, fds sender: Peer?, count: Int, isUnicast: Bool = false) -> Bool {
+        if receiver.kdbus != nil {  // kdbus hook
+            return deliverToPool(bytes, body: .init(start: nil, count: 0), to: receiver, fds: sender, count: count, isUnicast: isUnicast)
+        }
+        guard admits(bytes.count, fds: count, for: receiver), let duplicates = duplicates(of: sender, count: count, for: receiver)
+        else { return false }
+        receiver.output.append(bytes, fds: duplicates)
+        if let sender { chargeInFlight(sender, to: receiver, bytes: bytes.count, fds: count) }
+        scheduleFlush(receiver)
+        return true
+    }
+
+    /// Whether `receiver`'s queue may take `length` more bytes and `count` more fds;
+    /// if not, the receiver is condemned.
+    private func admits(_ length: Int, fds count: Int, for receiver: Peer) -> Bool {
         let queuedBytes = receiver.output.queuedBytes
-        let length = bytes.count + body.count
         if queuedBytes + length > limits.maxOutgoingBytes {
             condemn(receiver, "its outgoing queue holds \(queuedBytes) bytes and a \(length)-byte message would pass max_outgoing_bytes=\(limits.maxOutgoingBytes)")
             return false
@@ -238,23 +297,25 @@ extension Broker {
                 return false
             }
         }
-        var duplicates: [CInt] = []
-        if count > 0, let sender {
-            duplicates.reserveCapacity(count)
-            for index in 0..<count {
-                let copy = duplicateDescriptor(sender.receivedDescriptors.rawValue(at: index))
-                guard copy >= 0 else {
-                    for made in duplicates { _ = closeDescriptor(made) }
-                    logger.warning("cannot duplicate an fd for \(receiver.logName): errno \(currentErrno())")
-                    return false
-                }
-                duplicates.append(copy)
-            }
-        }
-        receiver.output.append(bytes, body: body, fds: duplicates)
-        if let sender { chargeInFlight(sender, to: receiver, bytes: length, fds: count) }
-        scheduleFlush(receiver)
         return true
+    }
+
+    /// Duplicates of `sender`'s first `count` received fds for `receiver` (empty, with no
+    /// allocation, when `count` is 0); nil, with none left open, when one cannot be made.
+    private func duplicates(of sender: Peer?, count: Int, for receiver: Peer) -> [CInt]? {
+        var duplicates: [CInt] = []
+        guard count > 0, let sender else { return duplicates }
+        duplicates.reserveCapacity(count)
+        for index in 0..<count {
+            let copy = duplicateDescriptor(sender.receivedDescriptors.rawValue(at: index))
+            guard copy >= 0 else {
+                for made in duplicates { _ = closeDescriptor(made) }
+                logger.warning("cannot duplicate an fd for \(receiver.logName): errno \(currentErrno())")
+                return nil
+            }
+            duplicates.append(copy)
+        }
+        return duplicates
     }
 
     private func condemn(_ receiver: Peer, _ reason: String) {

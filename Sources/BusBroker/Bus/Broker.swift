@@ -24,11 +24,16 @@ public final class Broker {
     var replies: ReplyTracker
     var matches: MatchIndex
     var allocator = UniqueNameAllocator()
+    /// Service files, activations under way and the processes started (Activation/).
+    var activation = ActivationState()
     /// The compiled `<policy>` blocks of `config`.
     var policy: PolicyEngine
     /// The rules of each connection that some rule restricts, by connection; an
     /// unrestricted connection has no entry, so an empty table means nothing is checked.
     var restrictedPeers: [ObjectIdentifier: PeerPolicy] = [:]
+    /// Each connecting uid's groups from the user database (nil inside: no such user),
+    /// asked once per uid until the policy is reloaded (`mayConnect`).
+    var userGroups: [UInt32: [UInt32]?] = [:]
     /// Peers that said Hello, by id.
     var peers: [PeerID: Peer] = [:]
     /// Every open connection, authenticated or not.
@@ -46,6 +51,11 @@ public final class Broker {
     var pendingDisconnects: [(Peer, String?)] = []
     /// Where each forwarded message is rewritten (SENDER set, unknown fields dropped).
     var rewriteBuffer = WireWriter(reservingCapacity: BrokerLimits.rewriteBufferCapacity)
+    /// What every peer reads into while it has nothing buffered, and the control space and
+    /// descriptor list of each `recvmsg`: one set for all peers, so idle peers cost less.
+    let sharedRead = SharedReadBuffer()
+    var receiveControl = ControlBuffer()
+    var arriving = DescriptorList()
     var nextDriverSerial: UInt32 = 1
     var connectionCounter: UInt64 = 0
     /// The deadline the reply timer is armed for, if any.
@@ -64,6 +74,10 @@ public final class Broker {
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
     public var configurationReloader: (() throws(ConfigError) -> BusConfig)?
     let machineID: String
+    /// What timers hold instead of the broker (see `BrokerTimerTarget`).
+    private(set) lazy var timerTarget = BrokerTimerTarget(self)
+    /// The kdbus transport's broker-wide state (copy buffer, priority, sequence).
+    let kdbusState = KDBusBrokerState()
 
     public init(config: BusConfig, loop: EventLoop, logger: Logger) {
         self.config = config
@@ -79,6 +93,8 @@ public final class Broker {
         self.machineID = Broker.readMachineID() ?? guid.hex
         logPolicyWarnings()
     }
+
+    deinit { timerTarget.isLive = false }
 
     // MARK: - Listeners and connections
 
@@ -101,7 +117,8 @@ public final class Broker {
         connectionCounter += 1
         let sasl = SASLServer(
             guid: guid, peerUID: credentials.process.userID, canPassUnixFDs: true,
-            allowsAnonymous: allowsAnonymous)
+            allowsAnonymous: allowsAnonymous,
+            commandExtension: KDBusNegotiator(maxPoolSize: kdbusState.maxPoolSize, maxArenaSize: kdbusState.maxArenaSize))
         let peer = Peer(broker: self, socket: socket, identity: PeerIdentity(credentials),
                         connectionNumber: connectionCounter, sasl: sasl)
         do {
@@ -121,10 +138,16 @@ public final class Broker {
     }
 
     /// A connection that has not said Hello within `auth_timeout` is dropped, so half-open
-    /// connections cannot pile up.
+    /// connections cannot pile up. The timer finds the peer again by its key and connection
+    /// number instead of holding it weakly: a weak reference gives the object a side table,
+    /// and every retain and release of a peer with one takes the runtime's slow path (the
+    /// broker itself is reached through `timerTarget` for the same reason).
     private func armAuthenticationTimeout(for peer: Peer) {
-        loop.addTimer(after: .milliseconds(limits.authTimeout)) { [weak self, weak peer] _ in
-            guard let self, let peer, !peer.isClosed, peer.id == nil else { return }
+        let key = ObjectIdentifier(peer)
+        let number = peer.connectionNumber
+        loop.addTimer(after: .milliseconds(limits.authTimeout)) { [target = timerTarget] _ in
+            guard let self = target.liveBroker, let peer = self.connections[key], peer.connectionNumber == number,
+                  !peer.isClosed, peer.id == nil else { return }
             self.disconnect(peer, reason: "did not authenticate and say Hello within auth_timeout=\(self.limits.authTimeout) ms")
         }
     }
@@ -206,13 +229,16 @@ public final class Broker {
     /// Writes as much of `peer`'s queue as its socket takes; waits for writable if not all.
     func flush(_ peer: Peer) {
         guard !peer.isClosed else { return }
-        let drained: Bool
-        do {
-            drained = try peer.output.flush(to: peer.socket)
-        } catch {
-            disconnect(peer, reason: error == .brokenPipe || error == .connectionReset ? nil : "send failed: \(error)")
-            return
-        }
+        var drained: Bool
+        repeat {
+            moveWaitingRecords(of: peer)  // kdbus hook: RECVs wait in priority order until the queue is empty
+            do {
+                drained = try peer.output.flush(to: peer.socket)
+            } catch {
+                disconnect(peer, reason: error == .brokenPipe || error == .connectionReset ? nil : "send failed: \(error)")
+                return
+            }
+        } while drained && peer.kdbus?.hasWaiting == true
         releaseInFlight(of: peer)
         guard drained != !peer.isWaitingToWrite else { return }
         peer.isWaitingToWrite = !drained
@@ -232,6 +258,7 @@ public final class Broker {
             config = fresh
             limits = RuntimeLimits(fresh.limits)
             reloadPolicy()
+            refreshServiceCatalog()
             logger.info("configuration reloaded from \(fresh.files.first ?? "?")")
             return nil
         } catch {

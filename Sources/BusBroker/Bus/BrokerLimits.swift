@@ -5,9 +5,19 @@
 
 /// Sizes and batch counts of the broker itself, named once.
 enum BrokerLimits {
-    /// A new peer's input buffer; it grows once if the peer sends a larger message. Small,
-    /// because idle peers should cost little memory.
-    static let initialInputCapacity = 16 * 1024
+    /// The one read buffer every peer with nothing buffered reads into (`SharedReadBuffer`):
+    /// large enough that a pipelining peer's burst takes one `recvmsg`.
+    static let sharedReadCapacity = 64 * 1024
+    /// The smallest own buffer a peer gets for the start of a message left over after a read.
+    static let minimumInputCapacity = 1024
+    /// Own input storage up to this size is kept for the next partial message; larger
+    /// storage is freed once empty, so a burst of big messages does not pin memory.
+    static let keptInputCapacity = 16 * 1024
+    /// The first buffer an output queue allocates; it doubles from there.
+    static let minimumOutputCapacity = 512
+    /// A drained output queue keeps its buffer up to this size for the next messages;
+    /// a larger one (left by a burst) is freed.
+    static let keptOutputCapacity = 64 * 1024
     /// Reads per readiness event before the loop serves other peers.
     static let readsPerEvent = 8
     /// Connections one listener accepts per readiness event.

@@ -1,6 +1,7 @@
 // Driver Bus Methods
 //
 // The methods of the `org.freedesktop.DBus` interface, dispatched by name.
+import BusPlatform
 import DBusWire
 
 extension Broker {
@@ -18,7 +19,8 @@ extension Broker {
             return DriverAnswer(body: [Self.strings([Broker.driverName] + registry.allNames)])
         case "ListActivatableNames":
             try expect(call, "")
-            return DriverAnswer(body: [Self.strings([Broker.driverName])])
+            // dbus-daemon lists itself too, though it has no .service file.
+            return DriverAnswer(body: [Self.strings([Broker.driverName] + activatableNames())])
         case "NameHasOwner":
             try expect(call, "s")
             let name = stringArgument(call, 0)
@@ -105,24 +107,55 @@ extension Broker {
         return DriverAnswer(body: [Self.strings(owners.map(\.uniqueName))])
     }
 
-    // MARK: - Activation (none yet)
+    // MARK: - Activation
 
+    /// dbus-daemon's order: the pending-start limit, then the .service file (an owned name
+    /// without one is still ServiceUnknown), then whether it already has an owner. The reply
+    /// waits for the name to be taken (Broker+Activation).
     private func startServiceByName(_ call: DriverCall) throws(DriverError) -> DriverAnswer {
         try expect(call, "su")
         let name = stringArgument(call, 0)
-        // DBUS_START_REPLY_ALREADY_RUNNING
-        // The driver's own name is not "running" for dbus-daemon: it has no .service file.
-        if name != Broker.driverName && registry.owner(of: name) != nil { return DriverAnswer(body: [.uint32(2)]) }
-        throw .serviceUnknown(name)
+        let limit = config.limits[.maxPendingServiceStarts]
+        if activation.pendingRequestCount >= limit { throw .activationLimit(name, limit: limit) }
+        guard let service = serviceFile(for: name) else { throw .serviceUnknown(name) }
+        if registry.owner(of: name) != nil { return DriverAnswer(body: [.uint32(Broker.startReplyAlreadyRunning)]) }
+        let request = StartRequest(caller: call.caller, serial: call.message.serial,
+                                   wantsReply: !call.message.flags.contains(.noReplyExpected))
+        try activate(service, for: .start(request))
+        return DriverAnswer(isDeferred: true)
     }
 
+    /// Later spawns see these variables; with --systemd-activation systemd is told too.
+    /// Refused, as by dbus-daemon, to anyone but root and the bus's own user (it decides
+    /// what every service runs with) and on a bus with a setuid service helper.
     private func updateActivationEnvironment(_ call: DriverCall) throws(DriverError) -> DriverAnswer {
         try expect(call, "a{ss}")
+        try requirePrivilegedCaller(call)
+        if config.serviceHelper != nil {
+            throw DriverError(name: Broker.accessDeniedError, message: "Cannot change activation environment on a system bus.")
+        }
+        var assignments: [String] = []
         if case .dictionary(_, _, let entries) = call.message.body[0] {
             for entry in entries {
-                if case .string(let key) = entry.key, case .string(let value) = entry.value { activationEnvironment[key] = value }
+                if case .string(let key) = entry.key, case .string(let value) = entry.value {
+                    activationEnvironment[key] = value
+                    assignments.append("\(key)=\(value)")
+                }
             }
         }
+        if activation.usesSystemd { try forwardEnvironmentToSystemd(assignments) }
         return DriverAnswer()
+    }
+
+    /// dbus-daemon's `bus_driver_check_caller_is_privileged`: root or the bus's own uid.
+    private func requirePrivilegedCaller(_ call: DriverCall) throws(DriverError) {
+        let process = call.peer.identity.process
+        if process.userID == 0 || process.userID == ProcessControl.effectiveUserID { return }
+        let logInfo = AccessDeniedText.logInfo(
+            uid: UInt32(process.userID), pid: Int32(process.processID),
+            command: Broker.commandLine(of: Int32(process.processID)), securityLabel: call.peer.identity.securityLabel)
+        let text = "rejected attempt to call \(call.member) by connection \(call.caller.uniqueName) (\(logInfo)) with uid \(process.userID)"
+        logger.warning("\(text)")
+        throw DriverError(name: Broker.accessDeniedError, message: text)
     }
 }

@@ -47,11 +47,16 @@ extension Broker {
             disconnect(peer, reason: "driver call cannot be decoded: \(error)")
             return
         }
-        guard message.type == .methodCall else { return }
+        guard message.type == .methodCall else {
+            // Activation hook: systemd reports a failed start with a signal to the bus.
+            if message.type == .signal { driverSignal(message, from: caller) }
+            return
+        }
         let call = DriverCall(message: message, caller: caller, peer: peer)
         let expectsReply = !message.flags.contains(.noReplyExpected)
         do throws(DriverError) {
             let answer = try dispatch(call)
+            if let answer, answer.isDeferred { return }
             if expectsReply, let answer { reply(to: message.serial, of: caller, body: answer.body, fds: answer.fds) }
             else if let answer { for fd in answer.fds { closeDescriptor(fd) } }
         } catch {
@@ -64,6 +69,8 @@ extension Broker {
     struct DriverAnswer {
         var body: [DBusValue] = []
         var fds: [CInt] = []
+        /// The method replies later by itself (StartServiceByName waits for the name).
+        var isDeferred = false
     }
 
     private func dispatch(_ call: DriverCall) throws(DriverError) -> DriverAnswer? {

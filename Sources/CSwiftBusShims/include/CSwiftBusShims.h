@@ -61,4 +61,14 @@ int csb_f_seal_write(void);
 int csb_f_seal_future_write(void);
 int csb_fcntl_int(int fd, int command, int argument);
 
+// Activated services. csb_spawn_service starts `path` with `argv` and `envp` the way a bus
+// starts a service: empty signal mask and every signal at its default (the broker blocks
+// signals for its signalfd, and children would inherit that), stdin from /dev/null, every
+// descriptor above 2 closed (listening sockets, epoll, peers' fds must not leak). No PATH
+// search, as dbus-daemon execs argv[0] as given. Returns 0 with `*pid` set, or an errno —
+// glibc's posix_spawn reports a failed exec too, so a missing binary is known at once.
+int csb_spawn_service(const char *path, char *const argv[], char *const envp[], pid_t *pid);
+// pidfd_open(2): a descriptor that becomes readable when `pid` exits; -1 and errno on failure.
+int csb_pidfd_open(pid_t pid);
+
 #endif

@@ -2,19 +2,19 @@
 
 extension UnsafeRawBufferPointer {
     /// Reads a little-endian integer at `offset`; the caller has checked `offset + size <= count`.
-    @inlinable func kdbusLoad<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+    @inlinable public func kdbusLoad<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
         T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
 
 extension UnsafeMutableRawBufferPointer {
     /// Writes a little-endian integer at `offset`; the caller has checked the bounds.
-    @inlinable func kdbusStore<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+    @inlinable public func kdbusStore<T: FixedWidthInteger>(_ value: T, at offset: Int) {
         storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
     }
 }
 
 extension Int {
     /// Rounds up to the transport's 8-byte alignment.
-    @inlinable var kdbusAligned: Int { (self + KDBusLimits.alignment - 1) & ~(KDBusLimits.alignment - 1) }
+    @inlinable public var kdbusAligned: Int { (self + KDBusLimits.alignment - 1) & ~(KDBusLimits.alignment - 1) }
 }

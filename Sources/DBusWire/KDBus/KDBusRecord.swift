@@ -52,6 +52,13 @@ public enum KDBusRecord: Sendable, Hashable {
             count = offsets.count
         }
 
+        /// Up to three offsets without an array: `second` and `third` when present. For
+        /// a client freeing slices on every message, which should not allocate to do so.
+        public init(_ first: UInt64, _ second: UInt64? = nil, _ third: UInt64? = nil) {
+            let count = second == nil ? 1 : (third == nil ? 2 : 3)
+            self.init(count: count, slots: (first, second ?? 0, second == nil ? 0 : third ?? 0))
+        }
+
         init(count: Int, slots: (UInt64, UInt64, UInt64)) {
             self.count = count
             self.slots = slots

@@ -43,3 +43,68 @@ extension MessageHeaderView {
         if total > ProtocolLimits.maxMessageLength { throw WireError(.messageTooLong(total), at: 0) }
     }
 }
+
+// MARK: - Straight into raw memory
+
+extension MessageHeaderView {
+    /// The exact size of the header `writeRewrittenHeader` writes (padded to 8) for a
+    /// SENDER of `senderLength` bytes: each kept field padded to 8, as in the original.
+    public func rewrittenHeaderLength(senderLength: Int) -> Int {
+        // The fields one by one rather than through `allCases`: this runs for every message.
+        ProtocolLimits.fixedHeaderLength + Self.paddedTo8(Self.senderFieldLength(senderLength))
+            + Self.paddedLength(path) + Self.paddedLength(interface) + Self.paddedLength(member)
+            + Self.paddedLength(errorName) + Self.paddedLength(replySerialField) + Self.paddedLength(destination)
+            + Self.paddedLength(signatureField) + Self.paddedLength(unixFDsField)
+    }
+
+    private static func paddedLength(_ location: HeaderFieldLocation?) -> Int {
+        location.map { paddedTo8($0.fieldEnd - $0.fieldStart) } ?? 0
+    }
+
+    /// Writes the same bytes as `rewriteHeader` to `destination`, which must have room for
+    /// `rewrittenHeaderLength(senderLength: sender.count)` bytes, and returns that count.
+    /// For a forwarder that writes each message once, straight into the receiver's queue:
+    /// no writer, no second copy. Unlike `rewriteHeader` it checks nothing, so the caller
+    /// must: `sender` is a valid bus name (a broker's own unique name for the peer), and
+    /// the rewritten header plus the body stay within `ProtocolLimits.maxMessageLength`.
+    public func writeRewrittenHeader(sender: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer) -> Int {
+        destination.copyMemory(from: buffer.baseAddress!, byteCount: 12)
+        var offset = ProtocolLimits.fixedHeaderLength
+        var fieldsEnd = offset
+        for code in HeaderFieldCode.allCases {
+            let fieldLength: Int
+            if code == .sender {
+                fieldLength = Self.senderFieldLength(sender.count)
+                let field = destination + offset
+                field.storeBytes(of: code.rawValue, as: UInt8.self)
+                field.storeBytes(of: 1, toByteOffset: 1, as: UInt8.self)
+                field.storeBytes(of: code.requiredTypeCode, toByteOffset: 2, as: UInt8.self)
+                field.storeBytes(of: 0, toByteOffset: 3, as: UInt8.self)
+                store(UInt32(sender.count), at: field + 4)
+                if let name = sender.baseAddress { (field + 8).copyMemory(from: name, byteCount: sender.count) }
+                field.storeBytes(of: 0, toByteOffset: 8 + sender.count, as: UInt8.self)
+            } else if let location = self[code] {
+                fieldLength = location.fieldEnd - location.fieldStart
+                (destination + offset).copyMemory(from: buffer.baseAddress! + location.fieldStart, byteCount: fieldLength)
+            } else {
+                continue
+            }
+            fieldsEnd = offset + fieldLength
+            offset += Self.paddedTo8(fieldLength)
+            // The padding after a field, zero as the wire requires.
+            (destination + fieldsEnd).initializeMemory(as: UInt8.self, repeating: 0, count: offset - fieldsEnd)
+        }
+        store(UInt32(fieldsEnd - ProtocolLimits.fixedHeaderLength), at: destination + 12)
+        return offset
+    }
+
+    private func store(_ value: UInt32, at pointer: UnsafeMutableRawPointer) {
+        let ordered = byteOrder == .little ? value.littleEndian : value.bigEndian
+        pointer.storeBytes(of: ordered, as: UInt32.self)
+    }
+
+    /// Code, signature `s` (three bytes), length, the name and its NUL.
+    private static func senderFieldLength(_ nameLength: Int) -> Int { 8 + nameLength + 1 }
+
+    private static func paddedTo8(_ length: Int) -> Int { (length + 7) & ~7 }
+}

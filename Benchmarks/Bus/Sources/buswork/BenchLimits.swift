@@ -16,4 +16,7 @@ enum BenchLimits {
     static let burstsInFlight = 4
     /// Seconds a subscriber waits in silence before it gives up on missing signals.
     static let subscriberIdleTimeoutSeconds = 3
+    /// Room beyond the largest payload a kdbus connection's arena and pool get: the header
+    /// and the slice's items.
+    static let kdbusHeadroom = 64 * 1024
 }

@@ -39,8 +39,11 @@ enum BenchProtocol {
         "type='signal',interface='\(interface)',member='Noise\(index)',path='\(objectPath)'"
     }
 
-    static func call(_ member: String, payload: Int, flags: MessageFlags = []) -> Message {
-        .methodCall(path: objectPath, interface: interface, member: member, destination: serviceName,
+    /// The name the kdbus transport's server owns (beside the classic one, on swiftbusd).
+    static let kdbusServiceName = "org.swiftbus.BenchKDBus"
+
+    static func call(_ member: String, payload: Int, flags: MessageFlags = [], destination: String = serviceName) -> Message {
+        .methodCall(path: objectPath, interface: interface, member: member, destination: destination,
                     body: [.bytes([UInt8](repeating: 0x5A, count: payload))], flags: flags)
     }
 

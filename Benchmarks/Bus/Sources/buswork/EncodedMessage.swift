@@ -16,6 +16,11 @@ struct EncodedMessage {
         do { bytes = try copy.encoded() } catch { throw .protocolViolation("encode \(message.member ?? "?"): \(error)") }
     }
 
+    /// Stores `serial` into the bytes.
+    mutating func patchSerial(_ serial: UInt32) {
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: serial, toByteOffset: Self.serialOffset, as: UInt32.self) }
+    }
+
     /// Sends the message with the connection's next serial and returns that serial.
     @discardableResult
     mutating func send(on connection: BusConnection) throws(BenchError) -> UInt32 {

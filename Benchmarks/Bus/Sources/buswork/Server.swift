@@ -3,7 +3,8 @@ import DBusWire
 
 /// Owns `BenchProtocol.serviceName` and answers: Echo with the call's body, Put with an
 /// empty body, Sink never, Quit by returning. Replies to everything already received are
-/// gathered and written at once, so a pipelined caller is not slowed by one write per reply.
+/// gathered and written at once, so a pipelined caller is not slowed by one write per reply;
+/// each is patched from a template (`ReplyTemplates`), not encoded anew.
 struct Server {
     /// RequestName flag DO_NOT_QUEUE: fail rather than wait if the name is taken.
     private static let doNotQueue: UInt32 = 4
@@ -15,6 +16,7 @@ struct Server {
         print("ready", terminator: "\n")
         fflushStandardOutput()
         var pending: [UInt8] = []
+        var replies = ReplyTemplates()
         while true {
             if !connection.hasBufferedMessage, !pending.isEmpty {
                 try connection.sendAll(pending)
@@ -23,11 +25,8 @@ struct Server {
             let call = try connection.nextMessage()
             guard call.type == .methodCall, let member = call.string(.member) else { continue }
             if member == BenchProtocol.sink { continue }
-            let body: [DBusValue] = member == BenchProtocol.echo ? [.bytes(Array(payload(of: call)))] : []
-            let reply = Message(
-                type: .methodReturn, flags: .noReplyExpected, replySerial: call.serial,
-                destination: call.string(.sender)?.string, body: body)
-            pending += try connection.encode(reply, serial: connection.takeSerial())
+            try replies.appendReply(to: call, payload: payload(of: call), echo: member == BenchProtocol.echo,
+                                    serial: connection.takeSerial(), to: &pending)
             if member == BenchProtocol.quit {
                 try connection.sendAll(pending)
                 return

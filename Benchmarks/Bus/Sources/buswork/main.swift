@@ -20,7 +20,7 @@ struct Arguments {
 
     init(_ arguments: [String]) {
         guard arguments.count >= 3 else {
-            fail("usage: buswork server|rtt|pipeline|subscribe|emit|match-scale|reply-scale|connect|idle|message-size ADDRESS [KEY=VALUE ...]")
+            fail("usage: buswork server|rtt|pipeline|subscribe|emit|match-scale|reply-scale|connect|idle|message-size|kdbus-server|kdbus-rtt|kdbus-pipeline ADDRESS [KEY=VALUE ...]")
         }
         workload = arguments[1]
         address = arguments[2]
@@ -71,6 +71,17 @@ do {
         print("{\"bytes\": \(bytes.count)}")
     case "idle":
         try ConnectionWorkloads(address: address).holdIdle(count: arguments["connections", default: 1000])
+    case "kdbus-server":
+        try KDBusWorkloads(address: address).serve(largestMessage: arguments["largest", default: 16 << 20])
+    case "kdbus-rtt":
+        let count = arguments["count", default: 1000]
+        try KDBusWorkloads(address: address).roundTrips(
+            payload: arguments["size", default: 8], count: count, warmup: count / 10)
+    case "kdbus-pipeline":
+        // Sequential calls only (inflight=1), as the runner's large-payload rows make them.
+        guard arguments["inflight", default: 1] == 1 else { fail("kdbus-pipeline supports inflight=1 only") }
+        try KDBusWorkloads(address: address).largeCalls(
+            payload: arguments["size", default: 1 << 20], count: arguments["count", default: 64])
     default:
         fail("unknown workload \(arguments.workload)")
     }

@@ -1,0 +1,278 @@
+// KDBus Transport: upgraded peers' records in, their pool slices and RECVs out.
+import BusPlatform
+import DBusWire
+
+extension Broker {
+    // MARK: - Upgrade
+
+    /// Called after BEGIN for a peer whose SASL conversation ended with an agreement: makes
+    /// its receive pool and queues the POOL announcement, with the memfd, as the first
+    /// bytes it will read (docs/kdbus-transport.md §3).
+    func upgradeToKDBus(_ peer: Peer, agreement: KDBusAgreement) {
+        let pool: ReceivePool
+        do throws(PoolError) {
+            pool = try ReceivePool.create(size: agreement.poolSize)
+        } catch {
+            disconnect(peer, reason: "cannot create its kdbus receive pool of \(agreement.poolSize) bytes: \(error)")
+            return
+        }
+        let descriptor: CInt
+        do throws(PoolError) {
+            descriptor = try pool.descriptorForClient().take()
+        } catch {
+            disconnect(peer, reason: "cannot pass its kdbus receive pool: \(error)")
+            return
+        }
+        peer.kdbus = KDBusConnection(agreement: agreement, pool: pool)
+        withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { record in
+            KDBusRecord.poolAnnouncement(size: UInt64(agreement.poolSize)).encode(into: record)
+            peer.output.append(UnsafeRawBufferPointer(record), fds: [descriptor])
+        }
+        scheduleFlush(peer)
+        logger.debug("\(peer.logName) upgraded to the kdbus transport: pool \(agreement.poolSize), arena \(agreement.arenaSize), threshold \(agreement.memfdThreshold), metadata \(agreement.metadata.negotiationValue)")
+    }
+
+    // MARK: - Records from the client
+
+    /// Decodes and carries out every whole record in `peer`'s input. Any record that breaks
+    /// a rule ends this peer's connection with one log line naming it, the field, its
+    /// stream offset and value; no other peer notices.
+    func processRecords(from peer: Peer) {
+        guard let connection = peer.kdbus else { return }
+        while !peer.isClosed {
+            let unread = peer.input.unread
+            guard unread.count >= KDBusLimits.recordSize else { break }
+            let record: KDBusRecord
+            do throws(KDBusRecordError) {
+                record = try KDBusRecord.decode(
+                    UnsafeRawBufferPointer(rebasing: unread[0..<KDBusLimits.recordSize]), from: .clientToBroker,
+                    streamOffset: connection.recordOffset)
+            } catch {
+                disconnect(peer, reason: error.description)
+                return
+            }
+            handle(record, from: peer, connection: connection)
+            connection.recordOffset += KDBusLimits.recordSize
+            peer.input.consume(KDBusLimits.recordSize)
+        }
+        if !peer.isClosed && peer.input.isEmpty && peer.receivedDescriptors.count > 0 {
+            disconnect(peer, reason: "sent \(peer.receivedDescriptors.count) fds that no kdbus record claimed")
+        }
+    }
+
+    private func handle(_ record: KDBusRecord, from peer: Peer, connection: KDBusConnection) {
+        let at = KDBusRecordPlace(streamOffset: connection.recordOffset)
+        switch record {
+        case .arenaAnnouncement(let size):
+            guard !connection.hasArena else {
+                disconnect(peer, reason: "\(at): a second ARENA; the arena is announced once")
+                return
+            }
+            mapArena(size: size, from: peer, connection: connection, at: at)
+        case _ where !connection.hasArena:
+            disconnect(peer, reason: "\(at): \(record.kind) before ARENA; ARENA must be the first record")
+        case .send(let send):
+            carryOut(send, from: peer, connection: connection, at: at)
+        case .free(let free):
+            for slot in 0..<free.count {
+                let offset = free[slot]
+                do throws(PoolError) {
+                    try connection.pool.free(offset: Int(clamping: offset))
+                } catch {
+                    disconnect(peer, reason: "\(at): FREE of pool offset \(offset): \(error)")
+                    return
+                }
+            }
+        case .receive, .broadcastsLost, .poolAnnouncement:
+            preconditionFailure("KDBusRecord.decode(from: .clientToBroker) returned a broker-to-client record")
+        }
+    }
+
+    private func mapArena(size: UInt64, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
+        guard size == UInt64(connection.agreement.arenaSize) else {
+            disconnect(peer, reason: "\(at): ARENA of \(size) bytes, but \(connection.agreement.arenaSize) were agreed")
+            return
+        }
+        guard peer.receivedDescriptors.count >= 1 else {
+            disconnect(peer, reason: "\(at): ARENA without its memfd")
+            return
+        }
+        let raw = duplicateDescriptor(peer.receivedDescriptors.rawValue(at: 0))
+        peer.receivedDescriptors.dropFirst(1)
+        guard raw >= 0 else {
+            disconnect(peer, reason: "\(at): cannot duplicate its arena memfd: errno \(currentErrno())")
+            return
+        }
+        do throws(PoolError) {
+            connection.arena = try SendArenaReader.map(FileDescriptor(owning: raw), expectedSize: connection.agreement.arenaSize)
+        } catch {
+            disconnect(peer, reason: "\(at): unusable ARENA memfd: \(error)")
+        }
+    }
+
+    /// A SEND: copy the message out of the arena into broker memory (the client can change
+    /// the arena at any time), validate the copy, route it as any classic message, then
+    /// tell the client the space is free again (*consumed*).
+    private func carryOut(_ send: KDBusRecord.Send, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
+        let fdCount = Int(send.fdCount)
+        let descriptorCount = fdCount + Int(send.memfdCount)
+        guard peer.receivedDescriptors.count >= descriptorCount else {
+            disconnect(peer, reason: "\(at): SEND announces \(descriptorCount) descriptors, \(peer.receivedDescriptors.count) arrived")
+            return
+        }
+        guard send.memfdCount == 0 else {
+            carryOutParts(send, from: peer, connection: connection, at: at)
+            return
+        }
+        guard send.length <= UInt64(limits.maxMessageSize) else {
+            disconnect(peer, reason: "\(at): SEND of \(send.length) bytes exceeds max_message_size=\(limits.maxMessageSize)")
+            return
+        }
+        let copy = kdbusState.copyBuffer(length: Int(send.length))
+        do throws(PoolError) {
+            try connection.copyOut(offset: send.arenaOffset, into: copy)
+        } catch {
+            disconnect(peer, reason: "\(at): SEND outside the arena: \(error)")
+            return
+        }
+        connection.markConsumed()
+        routeCopied(UnsafeRawBufferPointer(copy), from: peer, fdCount: fdCount, priority: send.priority, at: at)
+        if !peer.isClosed { peer.receivedDescriptors.dropFirst(descriptorCount) }
+        kdbusState.shrinkCopyBuffer()
+    }
+
+    /// Validates a message copied out of an arena and routes it.
+    func routeCopied(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, priority: Int32, at: KDBusRecordPlace) {
+        guard let view = validatedCopy(message, from: peer, fdCount: fdCount, at: at) else { return }
+        kdbusState.currentPriority = priority
+        route(view, from: peer)
+        kdbusState.currentPriority = 0
+    }
+
+    /// The view of a message in broker memory, or nil after disconnecting its sender.
+    func validatedCopy(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, at: KDBusRecordPlace) -> MessageHeaderView? {
+        let view: MessageHeaderView
+        do throws(WireError) {
+            view = try MessageHeaderView(validating: message, unixFDsReceived: fdCount)
+        } catch {
+            disconnect(peer, reason: "\(at): invalid message: \(error)")
+            return nil
+        }
+        guard view.unixFDCount == fdCount else {
+            disconnect(peer, reason: "\(at): SEND carries \(fdCount) fds, its message declares UNIX_FDS=\(view.unixFDCount)")
+            return nil
+        }
+        if fdCount > limits.maxMessageUnixFDs {
+            disconnect(peer, reason: "\(at): message carries \(fdCount) fds, max_message_unix_fds=\(limits.maxMessageUnixFDs)")
+            return nil
+        }
+        return view
+    }
+
+    // MARK: - Delivery into a pool
+
+    /// Writes a message into `receiver`'s pool and queues its RECV, with duplicates of
+    /// `sender`'s first `count` fds. False when the pool has no room: a unicast then fails
+    /// at its sender; anything else (broadcast, eavesdropped or monitor copy) is counted as
+    /// lost and reported before the receiver's next RECV.
+    func deliverToPool(_ message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, to receiver: Peer,
+                       fds sender: Peer?, count: Int, isUnicast: Bool) -> Bool {
+        guard count > 0, let sender else { return deliverToPool(message, body: body, to: receiver, ownedFDs: [], isUnicast: isUnicast) }
+        var duplicates: [CInt] = []
+        duplicates.reserveCapacity(count)
+        for index in 0..<count {
+            let copy = duplicateDescriptor(sender.receivedDescriptors.rawValue(at: index))
+            guard copy >= 0 else {
+                for made in duplicates { closeDescriptor(made) }
+                logger.warning("cannot duplicate an fd for \(receiver.logName): errno \(currentErrno())")
+                return false
+            }
+            duplicates.append(copy)
+        }
+        return deliverToPool(message, body: body, to: receiver, ownedFDs: duplicates, isUnicast: isUnicast)
+    }
+
+    /// As above with fds already made for the receiver (closed here if the message is not
+    /// delivered).
+    func deliverToPool(_ message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, to receiver: Peer,
+                       ownedFDs fds: [CInt], isUnicast: Bool) -> Bool {
+        guard let connection = receiver.kdbus else { preconditionFailure("deliverToPool: \(receiver.logName) is classic") }
+        if connection.waitingDescriptorCount + receiver.output.queuedDescriptors + fds.count > limits.maxOutgoingUnixFDs {
+            for fd in fds { closeDescriptor(fd) }
+            pendingDisconnects.append((receiver, "it holds \(connection.waitingDescriptorCount + receiver.output.queuedDescriptors) unread fds and \(fds.count) more would pass max_outgoing_unix_fds=\(limits.maxOutgoingUnixFDs)"))
+            return false
+        }
+        // Parts describe the routed message's body; anything shorter is not that message.
+        let parts = kdbusState.currentParts.flatMap { message.count + body.count >= $0.bodyLength ? $0 : nil }
+        let composer = KDBusSliceComposer(metadata: connection.agreement.metadata, message: message, body: body, parts: parts,
+                                          sender: kdbusState.currentSender)
+        let slice: PoolSlice
+        do throws(PoolError) {
+            slice = try connection.pool.allocate(composer.length)
+        } catch {
+            for fd in fds { closeDescriptor(fd) }
+            if !isUnicast {
+                connection.countLostBroadcast()
+                scheduleFlush(receiver)
+            }
+            logger.debug("\(receiver.logName): receive pool full, \(isUnicast ? "unicast refused" : "broadcast dropped"): \(error)")
+            return false
+        }
+        var descriptors = fds
+        if let parts {
+            // One more reference to each memfd, no copy of its bytes.
+            for index in composer.memfdOrder {
+                let copy = duplicateDescriptor(parts.memfds[index])
+                guard copy >= 0 else {
+                    for fd in descriptors { closeDescriptor(fd) }
+                    try? connection.pool.free(offset: slice.offset)
+                    logger.warning("cannot duplicate a memfd for \(receiver.logName): errno \(currentErrno())")
+                    return false
+                }
+                descriptors.append(copy)
+            }
+        }
+        let sequence = kdbusState.sequence
+        connection.pool.withSliceBytes(slice) { bytes in composer.write(into: bytes, sequence: sequence) }
+        connection.enqueue(
+            KDBusRecord.Receive(poolOffset: UInt64(slice.offset), length: UInt64(composer.length),
+                                priority: kdbusState.currentPriority, fdCount: UInt16(fds.count),
+                                memfdCount: UInt16(descriptors.count - fds.count)),
+            fds: descriptors)
+        scheduleFlush(receiver)
+        return true
+    }
+
+    /// The text of the LimitsExceeded a sender gets when `receiver` cannot take a unicast.
+    func queueFullText(for receiver: Peer, id: PeerID) -> String {
+        guard let connection = receiver.kdbus else {
+            return "The maximum size of the message queue of \(id.uniqueName) has been reached (max_outgoing_bytes=\(limits.maxOutgoingBytes))"
+        }
+        return "The receive pool of \(id.uniqueName) is full (\(connection.pool.freeBytes) of \(connection.pool.size) bytes free, largest free range \(connection.pool.largestFree))"
+    }
+
+    /// Moves a pool peer's waiting RECVs onto its output queue once that is empty; the
+    /// flush hook for upgraded peers.
+    func moveWaitingRecords(of peer: Peer) {
+        guard let connection = peer.kdbus, peer.output.isEmpty else { return }
+        connection.moveWaiting(to: &peer.output)
+    }
+}
+
+extension Broker {
+    /// The router's direct unicast path, for a pool receiver: the header is rewritten into
+    /// `rewriteBuffer` (small) and the body copied once, from where the message lies, into
+    /// the slice.
+    func forwardToPool(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Bool {
+        let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
+            Result { () throws(WireError) in try message.rewriteHeader(sender: name, into: &self.rewriteBuffer) }
+        }
+        if case .failure(let error) = rewritten {
+            logger.warning("\(sender.logName): message cannot be forwarded to \(receiver.logName): \(error)")
+            return false
+        }
+        return rewriteBuffer.bytes.withUnsafeBytes { header in
+            deliverToPool(header, body: message.body, to: receiver, fds: sender, count: message.unixFDCount, isUnicast: true)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+// KDBus Broker State: the broker-wide pieces of the kdbus transport.
+import DBusWire
+
+/// What the broker keeps for the kdbus transport as a whole: the private buffer every SEND
+/// is copied into before it is validated and routed (one buffer for the broker, so it
+/// costs memory once and allocates only when a larger message arrives), the priority of
+/// the message being routed, and the bus-wide message sequence number slices carry.
+final class KDBusBrokerState {
+    // Invariant: `copy` is nil or `capacity` bytes we own, freed once (on growth or in
+    // deinit). Allocated at the first SEND, so a bus without kdbus clients pays nothing.
+    private var copy: UnsafeMutableRawPointer?
+    private var capacity = 0
+    /// The SEND priority of the message being routed; 0 for classic senders and the driver.
+    var currentPriority: Int32 = 0
+    /// The memfd parts of the message being routed, if it came with any.
+    var currentParts: KDBusBodyParts?
+    /// The peer whose message is being routed (nil while the driver sends its own): what
+    /// metadata items in a slice describe.
+    var currentSender: Peer?
+    /// Counts messages entering the bus (`Broker.route`, driver messages); slices carry it.
+    var sequence: UInt64 = 0
+    /// Largest pool and arena granted (`KDBusLimits` by default).
+    var maxPoolSize = KDBusLimits.maxPoolSize
+    var maxArenaSize = KDBusLimits.maxArenaSize
+    /// The copy buffer's first size: most messages are small.
+    static let initialCopyCapacity = 64 * 1024
+    /// Largest copy buffer kept between messages (1 MiB).
+    static let retainedCopyCapacity = 1024 * 1024
+
+    init() {}
+
+    deinit { copy?.deallocate() }
+
+    /// What describes the message being routed (its priority and memfd parts); a message the
+    /// driver sends meanwhile must not inherit it.
+    struct SenderContext {
+        var priority: Int32
+        var parts: KDBusBodyParts?
+        var sender: Peer?
+    }
+
+    /// Starts routing a message from `sender`: a new sequence number, and the sender for
+    /// slices. `leave` restores what was there (routing can nest: a driver call's replies).
+    func enter(from sender: Peer) -> SenderContext {
+        sequence &+= 1
+        defer { currentSender = sender }
+        return SenderContext(priority: currentPriority, parts: currentParts, sender: currentSender)
+    }
+
+    func leave(_ context: SenderContext) {
+        currentSender = context.sender
+    }
+
+    /// Clears the sender context for a driver message; `resume` puts it back.
+    func suspendSenderContext() -> SenderContext {
+        defer {
+            currentPriority = 0
+            currentParts = nil
+            currentSender = nil
+        }
+        return SenderContext(priority: currentPriority, parts: currentParts, sender: currentSender)
+    }
+
+    func resume(_ context: SenderContext) {
+        currentPriority = context.priority
+        currentParts = context.parts
+        currentSender = context.sender
+    }
+
+    /// Gives back a buffer grown past `retainedCopyCapacity` by a large message, so one
+    /// 100 MiB message does not keep 100 MiB resident for the broker's life.
+    func shrinkCopyBuffer() {
+        guard capacity > KDBusBrokerState.retainedCopyCapacity else { return }
+        copy?.deallocate()
+        copy = nil
+        capacity = 0
+    }
+
+    /// The copy buffer, at least `length` bytes; grows (the only allocation) when needed.
+    func copyBuffer(length: Int) -> UnsafeMutableRawBufferPointer {
+        if length > capacity || copy == nil {
+            copy?.deallocate()
+            capacity = max(length, capacity * 2, KDBusBrokerState.initialCopyCapacity)
+            copy = .allocate(byteCount: capacity, alignment: 8)
+        }
+        return UnsafeMutableRawBufferPointer(start: copy, count: length)
+    }
+}

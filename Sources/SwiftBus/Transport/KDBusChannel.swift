@@ -1,0 +1,530 @@
+// KDBus Channel: the client's end of the kdbus transport, synchronous and thread-bound.
+import BusPlatform
+import DBusWire
+import Glibc
+
+/// A connection to swiftbusd upgraded to the kdbus transport (docs/kdbus-transport.md):
+/// messages go out through the send arena with SEND records, and come in as slices of the
+/// read-only receive pool named by RECV records. It moves D-Bus message *bytes*; marshalling,
+/// Hello and dispatch are the caller's.
+///
+/// Synchronous, with no event loop and no async: `send` and `receive` block (bounded by
+/// their timeouts) on the calling thread. Not thread-safe: one thread uses it at a time —
+/// hand it over, never share it (hence `@unchecked Sendable`).
+///
+/// ```swift
+/// let channel = try KDBusChannel.connect(to: .path("/run/user/1000/bus"))
+/// try channel.send(helloBytes)
+/// let reply = try channel.receive(timeoutMilliseconds: 1000)
+/// let bytes = try channel.withMessage(reply) { Array($0) }
+/// channel.release(reply)
+/// ```
+public final class KDBusChannel: @unchecked Sendable {
+    // Invariants: `input[0..<inputCount]` holds received bytes not yet decoded (less than a
+    // record); `arrivedFDs` are owned, in arrival order, not yet claimed by a record;
+    // `held` maps each unreleased RECV's pool offset to the memfds it owns.
+    public let agreement: KDBusAgreement
+    public let socket: UnixSocket
+    private let pool: PoolView
+    private var arena: SendArena
+    private var input = [UInt8](repeating: 0, count: KDBusChannel.readSize)
+    private var inputCount = 0
+    private var recordOffset = 0
+    private var descriptors = DescriptorList()
+    private var control = ControlBuffer()
+    private var arrivedFDs: [CInt] = []
+    // Invariant: messages not yet handed out are `ready[readyHead...]`.
+    private var ready: [KDBusReceivedMessage] = []
+    private var readyHead = 0
+    private var pendingFrees: [UInt64] = []
+    /// Records about to be written, reused so a send builds no new array.
+    private var outgoing: [UInt8] = []
+    private var held: [UInt64: [CInt]] = [:]
+    private var lostSinceReceive: UInt64 = 0
+    /// Broadcasts dropped for this connection over its life, as the broker last reported.
+    public private(set) var broadcastsLostTotal: UInt64 = 0
+
+    /// Bytes read from the socket at once: many records, never a partial descriptor set.
+    static let readSize = 64 * KDBusLimits.recordSize
+    /// How long `send` sleeps between looks at *consumed* while the arena is full.
+    static let arenaPollMilliseconds: Int32 = 1
+    /// Default bound on every wait.
+    public static let defaultTimeoutMilliseconds: Int32 = 10_000
+
+    // MARK: - Connecting
+
+    /// Connects to `address`, authenticates (EXTERNAL, fd passing, the extension line,
+    /// pipelined in one write), and sets up the pool and arena. Throws `.refused` on a bus
+    /// that does not speak the transport.
+    public static func connect(
+        to address: UnixSocketAddress, offer: KDBusOffer = KDBusOffer(),
+        timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds
+    ) throws(KDBusChannelError) -> KDBusChannel {
+        let socket: UnixSocket
+        do { socket = try UnixSocket.connect(to: address) } catch { throw .system("connect to \(address)", error.errno ?? .invalidArgument) }
+        var sasl = SASLClient(credential: .socket, negotiateUnixFDs: true, extensionCommand: offer.commandLine)
+        try Self.write(sasl.start(), to: socket, timeoutMilliseconds: timeoutMilliseconds)
+        var descriptors = DescriptorList()
+        var control = ControlBuffer()
+        var chunk = [UInt8](repeating: 0, count: readSize)
+        while true {
+            let count = try Self.read(into: &chunk, from: socket, descriptors: &descriptors, control: &control,
+                                      timeoutMilliseconds: timeoutMilliseconds)
+            let step: SASLClient.Step
+            do { step = try sasl.feed(Array(chunk[0..<count])) } catch { throw .authentication(error) }
+            guard let outcome = step.outcome else { continue }
+            let agreement: KDBusAgreement
+            switch outcome.extensionReply {
+            case .accepted(let line)?:
+                do { agreement = try KDBusAgreement(parsingReply: line, offer: offer) } catch { throw .negotiation(error) }
+            case .refused(let text)?: throw .refused(text)
+            case nil: throw .refused("no reply to the extension line")
+            }
+            guard outcome.unixFDsAgreed else { throw .protocolViolation("agreed to the kdbus transport without fd passing") }
+            return try KDBusChannel(
+                socket: socket, agreement: agreement, received: Array(chunk[outcome.consumedBytes..<count]),
+                descriptors: &descriptors, timeoutMilliseconds: timeoutMilliseconds)
+        }
+    }
+
+    /// Takes over `socket` right after BEGIN of a conversation that ended in `agreement`.
+    /// `received` and `descriptors` are whatever arrived after the SASL replies (the POOL
+    /// record and its memfd may have come with them). Waits for POOL, checks and maps the
+    /// pool, then creates, seals and announces the arena.
+    public init(
+        socket: consuming UnixSocket, agreement: KDBusAgreement, received: [UInt8], descriptors: inout DescriptorList,
+        timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds
+    ) throws(KDBusChannelError) {
+        var bytes = received
+        var control = ControlBuffer()
+        var chunk = [UInt8](repeating: 0, count: KDBusLimits.recordSize)
+        while bytes.count < KDBusLimits.recordSize {
+            let count = try Self.read(into: &chunk, from: socket, descriptors: &descriptors, control: &control,
+                                      timeoutMilliseconds: timeoutMilliseconds)
+            bytes += chunk[0..<count]
+        }
+        let first: KDBusRecord
+        do { first = try KDBusRecord.decode(Array(bytes[0..<KDBusLimits.recordSize]), from: .brokerToClient) } catch { throw .record(error) }
+        guard case .poolAnnouncement(let size) = first, size == UInt64(agreement.poolSize) else {
+            throw .protocolViolation("the first record is \(first.kind), not POOL of the granted \(agreement.poolSize) bytes")
+        }
+        guard descriptors.count == 1, let poolFile = descriptors.take(at: 0) else {
+            throw .protocolViolation("POOL came with \(descriptors.count) descriptors, not 1")
+        }
+        descriptors.removeAll()
+        do throws(PoolError) {
+            pool = try PoolView.map(poolFile, expectedSize: agreement.poolSize)
+        } catch { throw .pool(error) }
+        do throws(PoolError) {
+            arena = try SendArena.create(size: agreement.arenaSize)
+        } catch { throw .pool(error) }
+        let arenaFile: FileDescriptor
+        do throws(PoolError) {
+            arenaFile = try arena.descriptorForBroker()
+        } catch { throw .pool(error) }
+        self.agreement = agreement
+        self.socket = socket
+        let rest = bytes[KDBusLimits.recordSize...]
+        input.replaceSubrange(0..<rest.count, with: rest)
+        inputCount = rest.count
+        recordOffset = KDBusLimits.recordSize
+        var list = DescriptorList(reservingCapacity: 1)
+        list.append(arenaFile)
+        try sendRecords(KDBusRecord.arenaAnnouncement(size: UInt64(agreement.arenaSize)).bytes, descriptors: list,
+                        timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    deinit {
+        for fd in arrivedFDs { _ = Glibc.close(fd) }
+        for fds in held.values { for fd in fds { _ = Glibc.close(fd) } }
+        for message in ready[readyHead...] { for fd in message.fds + message.memfds { _ = Glibc.close(fd) } }
+    }
+
+    // MARK: - Sending
+
+    /// The arena's data area: the longest message `send` can take.
+    public var largestMessage: Int { arena.size - KDBusLimits.arenaControlSize }
+
+    /// Sends one marshalled D-Bus message with `fds` (its `UNIX_FDS`, duplicated for the
+    /// broker; the caller keeps its own). When the arena is full it waits, reading incoming
+    /// records meanwhile, until the broker has consumed enough. Pending FREEs go in the
+    /// same write, first.
+    public func send(
+        _ message: UnsafeRawBufferPointer, fds: [CInt] = [], priority: Int32 = 0,
+        timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds
+    ) throws(KDBusChannelError) {
+        guard message.count <= largestMessage else { throw .messageTooLarge(length: message.count, arenaDataSize: largestMessage) }
+        let slice = try reserve(message.count, timeoutMilliseconds: timeoutMilliseconds) { target in target.copyMemory(from: message) }
+        var list = DescriptorList(reservingCapacity: fds.count)
+        for fd in fds {
+            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+            guard copy >= 0 else { throw .system("duplicating fd \(fd)", .current) }
+            list.append(FileDescriptor(owning: copy))
+        }
+        // Pending FREEs ride in the same write, ahead of the SEND: one system call per message.
+        // The broker takes descriptors in record order, so they still belong to the SEND.
+        try sendWithFrees(.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
+                                      fdCount: UInt16(fds.count))),
+                          descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Convenience for callers holding an array.
+    public func send(_ message: [UInt8], fds: [CInt] = [], priority: Int32 = 0,
+                     timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) {
+        let result = message.withUnsafeBytes { bytes in
+            Result { () throws(KDBusChannelError) in
+                try send(bytes, fds: fds, priority: priority, timeoutMilliseconds: timeoutMilliseconds)
+            }
+        }
+        try result.get()
+    }
+
+    /// Sends a message given as parts (§8): its `.bytes` parts go into the arena behind a
+    /// parts list, its `.memfd` parts as descriptors after `fds`. Use it for bodies of at
+    /// least `agreement.memfdThreshold` bytes, or larger than the arena.
+    public func send(
+        parts: [KDBusOutgoingPart], fds: [CInt] = [], priority: Int32 = 0,
+        timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds
+    ) throws(KDBusChannelError) {
+        var memfds: [CInt] = []
+        for part in parts { if case .memfd(let fd, _) = part { memfds.append(fd) } }
+        guard !memfds.isEmpty else {
+            var joined: [UInt8] = []
+            for part in parts { if case .bytes(let bytes) = part { joined += bytes } }
+            return try send(joined, fds: fds, priority: priority, timeoutMilliseconds: timeoutMilliseconds)
+        }
+        let itemSize = KDBusSliceWriter.itemSize(payloadLength: 16)
+        let itemsEnd = KDBusSliceHeader.size + parts.count * itemSize
+        let inlineLength = parts.reduce(0) { sum, part in
+            if case .bytes(let bytes) = part { return sum + bytes.count }
+            return sum
+        }
+        let listLength = itemsEnd + inlineLength
+        guard listLength <= largestMessage else { throw .messageTooLarge(length: listLength, arenaDataSize: largestMessage) }
+        let slice = try reserve(listLength, timeoutMilliseconds: timeoutMilliseconds) { target in
+            Self.writePartsList(parts, into: target, itemsEnd: itemsEnd)
+        }
+        var list = DescriptorList(reservingCapacity: fds.count + memfds.count)
+        for fd in fds + memfds {
+            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+            guard copy >= 0 else { throw .system("duplicating fd \(fd)", .current) }
+            list.append(FileDescriptor(owning: copy))
+        }
+        try sendWithFrees(.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
+                                      fdCount: UInt16(fds.count), memfdCount: UInt16(memfds.count))),
+                          descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The parts list: slice header (sequence 0), one payload item per part, inline bytes.
+    private static func writePartsList(_ parts: [KDBusOutgoingPart], into target: UnsafeMutableRawBufferPointer, itemsEnd: Int) {
+        var writer = KDBusSliceWriter(buffer: target)
+        var data = itemsEnd
+        var memfdIndex: UInt32 = 0
+        for part in parts {
+            switch part {
+            case .bytes(let bytes):
+                let start = data
+                _ = writer.append(.payloadInline, payloadLength: 16) { payload in
+                    payload.kdbusStore(UInt64(start), at: 0)
+                    payload.kdbusStore(UInt64(bytes.count), at: 8)
+                }
+                bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: target[start..<start + bytes.count]).copyMemory(from: $0) }
+                data += bytes.count
+            case .memfd(_, let length):
+                let index = memfdIndex
+                _ = writer.append(.payloadMemfd, payloadLength: 16) { payload in
+                    payload.kdbusStore(UInt64(length), at: 0)
+                    payload.kdbusStore(index, at: 8)
+                }
+                memfdIndex += 1
+            }
+        }
+        writer.finish(sequence: 0)
+    }
+
+    /// Space in the arena, filled by `fill`; waits for the broker's *consumed* when full.
+    func reserve(
+        _ length: Int, timeoutMilliseconds: Int32, _ fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) throws(KDBusChannelError) -> PoolSlice {
+        let deadline = MonotonicInstant.now().nanoseconds + UInt64(max(timeoutMilliseconds, 0)) * 1_000_000
+        while true {
+            do {
+                return try arena.write(length: length, fill)
+            } catch .full {
+                guard MonotonicInstant.now().nanoseconds < deadline else { throw .timedOut(milliseconds: timeoutMilliseconds) }
+                // The broker publishes progress in memory only; meanwhile keep our socket
+                // drained so it is never stuck writing RECVs to us.
+                if try waitReadable(timeoutMilliseconds: Self.arenaPollMilliseconds) { try readRecords() }
+            } catch {
+                throw .pool(error)
+            }
+        }
+    }
+
+    // MARK: - Receiving
+
+    /// The next message, waiting up to `timeoutMilliseconds` (-1: forever). Pending FREEs
+    /// are written before it waits.
+    public func receive(timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) -> KDBusReceivedMessage {
+        try flushFrees(timeoutMilliseconds: timeoutMilliseconds)
+        while readyHead == ready.count {
+            guard try waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { throw .timedOut(milliseconds: timeoutMilliseconds) }
+            try readRecords()
+        }
+        let message = ready[readyHead]
+        readyHead += 1
+        if readyHead == ready.count {
+            ready.removeAll(keepingCapacity: true)
+            readyHead = 0
+        }
+        return message
+    }
+
+    /// Reads the message bytes of `message` in place (or, when it has memfd parts, from a
+    /// copy that joins the parts). Valid only until `release`.
+    public func withMessage<R>(_ message: KDBusReceivedMessage, _ body: (UnsafeRawBufferPointer) -> R) throws(KDBusChannelError) -> R {
+        let result: Result<R, KDBusChannelError>
+        do {
+            result = try pool.withSlice(offset: message.poolOffset, length: message.sliceLength) { slice in
+                if let range = KDBusPayloadJoiner.singleInlineRange(message.items, in: slice) {
+                    return .success(body(UnsafeRawBufferPointer(rebasing: slice[range])))
+                }
+                do throws(KDBusChannelError) {
+                    let joined = try KDBusPayloadJoiner.join(message.items, slice: slice, memfds: message.memfds)
+                    return .success(joined.withUnsafeBytes(body))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw .pool(error)
+        }
+        return try result.get()
+    }
+
+    /// The message's bytes, copied out.
+    public func messageBytes(_ message: KDBusReceivedMessage) throws(KDBusChannelError) -> [UInt8] {
+        try withMessage(message) { Array($0) }
+    }
+
+    /// Gives the slice back to the broker (FREE, batched: written with the next `send`,
+    /// `receive` or `flushFrees`) and closes its memfds. The fds in `message.fds` stay the
+    /// caller's.
+    public func release(_ message: KDBusReceivedMessage) {
+        pendingFrees.append(message.poolOffset)
+        for fd in held.removeValue(forKey: message.poolOffset) ?? [] { _ = Glibc.close(fd) }
+    }
+
+    /// Writes the pending FREEs and `record` in one write, from a buffer kept between calls.
+    private func sendWithFrees(_ record: KDBusRecord, descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
+        outgoing.removeAll(keepingCapacity: true)
+        appendFreeRecords(to: &outgoing)
+        append(record, to: &outgoing)
+        try sendRecords(outgoing, descriptors: descriptors, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Writes pending FREEs now: ⌈n/3⌉ records in one write.
+    public func flushFrees(timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) {
+        guard !pendingFrees.isEmpty else { return }
+        outgoing.removeAll(keepingCapacity: true)
+        appendFreeRecords(to: &outgoing)
+        try Self.write(outgoing, to: socket, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Appends the FREE records for every pending offset, which are then no longer pending.
+    private func appendFreeRecords(to bytes: inout [UInt8]) {
+        var index = 0
+        while index < pendingFrees.count {
+            let rest = pendingFrees.count - index
+            let free = KDBusRecord.Free(pendingFrees[index], rest > 1 ? pendingFrees[index + 1] : nil,
+                                        rest > 2 ? pendingFrees[index + 2] : nil)
+            append(.free(free), to: &bytes)
+            index += KDBusLimits.freeOffsetsPerRecord
+        }
+        pendingFrees.removeAll(keepingCapacity: true)
+    }
+
+    private func append(_ record: KDBusRecord, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: KDBusLimits.recordSize))
+        bytes.withUnsafeMutableBytes { record.encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+    }
+
+    // MARK: - Records
+
+    /// Reads what the socket has and turns whole records into `ready` messages.
+    private func readRecords() throws(KDBusChannelError) {
+        let filled = inputCount
+        let result = input.withUnsafeMutableBytes { raw in
+            Result { () throws(KDBusChannelError) in
+                try Self.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), from: socket, descriptors: &descriptors,
+                              control: &control, timeoutMilliseconds: 0)
+            }
+        }
+        switch result {
+        case .success(let count): inputCount += count
+        case .failure(.timedOut): return
+        case .failure(let error): throw error
+        }
+        for index in 0..<descriptors.count {
+            if let fd = descriptors.take(at: index) { arrivedFDs.append(fd.take()) }
+        }
+        descriptors.removeAll()
+        var start = 0
+        while inputCount - start >= KDBusLimits.recordSize {
+            let at = start
+            let decoded = input.withUnsafeBytes { raw in
+                Result { () throws(KDBusRecordError) in
+                    try KDBusRecord.decode(UnsafeRawBufferPointer(rebasing: raw[at..<at + KDBusLimits.recordSize]), from: .brokerToClient,
+                                           streamOffset: recordOffset)
+                }
+            }
+            let record: KDBusRecord
+            switch decoded {
+            case .success(let value): record = value
+            case .failure(let error): throw .record(error)
+            }
+            try take(record)
+            start += KDBusLimits.recordSize
+            recordOffset += KDBusLimits.recordSize
+        }
+        if start > 0 {
+            input.withUnsafeMutableBytes { raw in
+                if inputCount > start { raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: inputCount - start) }
+            }
+            inputCount -= start
+        }
+    }
+
+    private func take(_ record: KDBusRecord) throws(KDBusChannelError) {
+        switch record {
+        case .receive(let receive):
+            let fdCount = Int(receive.fdCount)
+            let total = fdCount + Int(receive.memfdCount)
+            guard arrivedFDs.count >= total else {
+                throw .protocolViolation("RECV announces \(total) descriptors, \(arrivedFDs.count) arrived")
+            }
+            let fds = Array(arrivedFDs[0..<fdCount])
+            let memfds = Array(arrivedFDs[fdCount..<total])
+            arrivedFDs.removeFirst(total)
+            let contents: KDBusSliceContents
+            do {
+                contents = try pool.withSlice(offset: receive.poolOffset, length: receive.length) { slice in
+                    Result { () throws(KDBusItemError) in try KDBusSliceReader.read(slice) }
+                }.get()
+            } catch let error as PoolError {
+                throw .pool(error)
+            } catch let error as KDBusItemError {
+                throw .slice(error)
+            } catch {
+                throw .protocolViolation("\(error)")
+            }
+            if !memfds.isEmpty { held[receive.poolOffset] = memfds }
+            ready.append(KDBusReceivedMessage(
+                poolOffset: receive.poolOffset, sliceLength: receive.length, priority: receive.priority,
+                sequence: contents.header.sequence, items: contents.items, fds: fds, memfds: memfds,
+                broadcastsLostBefore: lostSinceReceive))
+            lostSinceReceive = 0
+        case .broadcastsLost(let lost):
+            lostSinceReceive += lost.count
+            broadcastsLostTotal = lost.total
+        case .poolAnnouncement:
+            throw .protocolViolation("a second POOL record")
+        case .send, .free, .arenaAnnouncement:
+            preconditionFailure("KDBusRecord.decode(from: .brokerToClient) returned a client-to-broker record")
+        }
+    }
+
+    /// Writes whole records with `descriptors` attached to the first byte the kernel takes.
+    private func sendRecords(_ bytes: [UInt8], descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
+        var sent = 0
+        while sent < bytes.count {
+            do throws(Errno) {
+                sent += try bytes.withUnsafeBytes { raw in
+                    Result { () throws(Errno) in
+                        let rest = UnsafeRawBufferPointer(rebasing: raw[sent...])
+                        // The kernel attaches the descriptors to the first byte it takes.
+                        return sent == 0 ? try socket.send(rest, descriptors: descriptors) : try socket.send(rest)
+                    }
+                }.get()
+            } catch where error == .wouldBlock {
+                // Poll only once the socket is full: a send that succeeds needs no poll first.
+                guard try Self.wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
+                    throw .timedOut(milliseconds: timeoutMilliseconds)
+                }
+            } catch {
+                throw .system("sendmsg", error)
+            }
+        }
+    }
+
+    private func waitReadable(timeoutMilliseconds: Int32) throws(KDBusChannelError) -> Bool {
+        try Self.wait(socket, for: Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    // MARK: - Socket helpers
+
+    private static func wait(_ socket: borrowing UnixSocket, for events: Int16, timeoutMilliseconds: Int32) throws(KDBusChannelError) -> Bool {
+        var poller = pollfd(fd: socket.descriptor.rawValue, events: events, revents: 0)
+        while true {
+            let ready = poll(&poller, 1, timeoutMilliseconds)
+            if ready >= 0 { return ready > 0 }
+            guard errno == EINTR else { throw .system("poll", .current) }
+        }
+    }
+
+    private static func write(_ bytes: [UInt8], to socket: borrowing UnixSocket, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
+        var sent = 0
+        while sent < bytes.count {
+            do throws(Errno) {
+                sent += try bytes.withUnsafeBytes { raw in
+                    Result { () throws(Errno) in try socket.send(UnsafeRawBufferPointer(rebasing: raw[sent...])) }
+                }.get()
+            } catch where error == .wouldBlock {
+                guard try wait(socket, for: Int16(POLLOUT), timeoutMilliseconds: timeoutMilliseconds) else {
+                    throw .timedOut(milliseconds: timeoutMilliseconds)
+                }
+            } catch {
+                throw .system("send", error)
+            }
+        }
+    }
+
+    /// One read of up to `chunk.count` bytes; `.timedOut` when nothing came in time,
+    /// `.endOfStream` when the broker hung up.
+    private static func read(
+        into chunk: inout [UInt8], from socket: borrowing UnixSocket, descriptors: inout DescriptorList,
+        control: inout ControlBuffer, timeoutMilliseconds: Int32
+    ) throws(KDBusChannelError) -> Int {
+        try chunk.withUnsafeMutableBytes { raw in
+            Result { () throws(KDBusChannelError) in
+                try read(into: raw, from: socket, descriptors: &descriptors, control: &control, timeoutMilliseconds: timeoutMilliseconds)
+            }
+        }.get()
+    }
+
+    /// As above, into raw memory. With a timeout of 0 it does not poll first: EAGAIN is
+    /// the same answer for one system call less.
+    private static func read(
+        into raw: UnsafeMutableRawBufferPointer, from socket: borrowing UnixSocket, descriptors: inout DescriptorList,
+        control: inout ControlBuffer, timeoutMilliseconds: Int32
+    ) throws(KDBusChannelError) -> Int {
+        if timeoutMilliseconds != 0 {
+            guard try wait(socket, for: Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds) else {
+                throw .timedOut(milliseconds: timeoutMilliseconds)
+            }
+        }
+        let received: ReceiveResult
+        do throws(ReceiveError) {
+            received = try socket.receive(into: raw, descriptors: &descriptors, control: &control)
+        } catch .system(let error) where error == .wouldBlock {
+            throw .timedOut(milliseconds: timeoutMilliseconds)
+        } catch .system(let error) {
+            throw .system("recvmsg", error)
+        } catch {
+            throw .protocolViolation("\(error)")
+        }
+        guard received.byteCount > 0 else { throw .endOfStream }
+        return received.byteCount
+    }
+}

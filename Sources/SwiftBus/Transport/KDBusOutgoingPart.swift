@@ -1,0 +1,29 @@
+// KDBus Outgoing Part: one piece of a message sent with memfd parts.
+import BusPlatform
+import Glibc
+
+/// A piece of a message for `KDBusChannel.send(parts:)` (docs/kdbus-transport.md §8): the
+/// message is the concatenation of the parts. Large body parts travel as sealed memfds, so
+/// the broker hands the memory itself to pool receivers instead of copying it.
+public enum KDBusOutgoingPart: Sendable {
+    /// Bytes written into the arena.
+    case bytes([UInt8])
+    /// A whole memfd sealed with `KDBusOutgoingPart.memfdSeals` (see `sealedMemfd`); the
+    /// caller keeps its descriptor, the channel sends a duplicate.
+    case memfd(CInt, length: Int)
+
+    /// Seals a payload memfd must carry: immutable for everyone, as kdbus required.
+    public static let memfdSeals: FileSeals = [.shrink, .grow, .write, .seal]
+
+    /// A memfd holding `bytes`, sealed with `memfdSeals`. Written with `pwrite`, not a
+    /// mapping: the write seal cannot be added while a writable mapping exists.
+    public static func sealedMemfd(_ bytes: UnsafeRawBufferPointer, name: String = "swiftbus-payload") throws(Errno) -> FileDescriptor {
+        let file = try MemoryFile.create(name: name, size: bytes.count)
+        var written = 0
+        while written < bytes.count {
+            written += try file.write(UnsafeRawBufferPointer(rebasing: bytes[written...]), atOffset: written)
+        }
+        try file.addSeals(memfdSeals)
+        return file
+    }
+}

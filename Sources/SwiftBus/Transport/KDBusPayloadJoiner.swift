@@ -1,0 +1,73 @@
+// KDBus Payload Joiner: a message's bytes from its payload items, inline and memfd.
+import BusPlatform
+import DBusWire
+import Glibc
+
+/// Finds and joins the payload items of a slice (docs/kdbus-transport.md §7–8): the
+/// message is the concatenation of its payload-inline and payload-memfd parts, in item
+/// order. The common case, one inline part, is read in place; parts are joined into a copy.
+enum KDBusPayloadJoiner {
+    /// The range of the message when it is exactly one inline part (no allocation).
+    static func singleInlineRange(_ items: [KDBusItem], in slice: UnsafeRawBufferPointer) -> Range<Int>? {
+        var found: KDBusItem?
+        for item in items where item.type == .payloadInline || item.type == .payloadMemfd {
+            guard found == nil, item.type == .payloadInline else { return nil }
+            found = item
+        }
+        guard let found else { return nil }
+        return inlineRange(found, in: slice)
+    }
+
+    /// The inline part an item points at (the slice reader checked its bounds).
+    static func inlineRange(_ item: KDBusItem, in slice: UnsafeRawBufferPointer) -> Range<Int> {
+        let offset = Int(slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound))
+        let length = Int(slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound + 8))
+        return offset..<offset + length
+    }
+
+    /// Every part joined, memfds mapped read-only after checking they are sealed against
+    /// writes and long enough.
+    static func join(_ items: [KDBusItem], slice: UnsafeRawBufferPointer, memfds: [CInt]) throws(KDBusChannelError) -> [UInt8] {
+        var joined: [UInt8] = []
+        for item in items {
+            switch item.type {
+            case .payloadInline:
+                joined += slice[inlineRange(item, in: slice)]
+            case .payloadMemfd:
+                let length = Int(clamping: slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound))
+                let index = Int(slice.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 8))
+                guard index < memfds.count else {
+                    throw .protocolViolation("payload-memfd item names memfd \(index) of \(memfds.count)")
+                }
+                try append(memfd: memfds[index], length: length, to: &joined)
+            default:
+                continue
+            }
+        }
+        return joined
+    }
+
+    private static func append(memfd raw: CInt, length: Int, to joined: inout [UInt8]) throws(KDBusChannelError) {
+        guard length > 0 else { return }
+        // A duplicate, so the channel keeps owning `raw` until release.
+        let duplicate = fcntl(raw, F_DUPFD_CLOEXEC, 0)
+        guard duplicate >= 0 else { throw .system("duplicating a payload memfd", .current) }
+        let file = FileDescriptor(owning: duplicate)
+        do {
+            let seals = try file.seals()
+            guard seals.isSuperset(of: [.shrink, .grow, .write]) else {
+                throw KDBusChannelError.pool(.missingSeals(required: [.shrink, .grow, .write], found: seals))
+            }
+            let size = try file.size()
+            guard size >= length else { throw KDBusChannelError.pool(.wrongSize(expected: length, found: size)) }
+            let mapping = try MappedRegion.map(file, length: length, protection: .read)
+            mapping.withUnsafeBytes { joined += $0 }
+        } catch let error as KDBusChannelError {
+            throw error
+        } catch let error as Errno {
+            throw .system("mapping a payload memfd", error)
+        } catch {
+            throw .protocolViolation("\(error)")
+        }
+    }
+}

@@ -1,0 +1,25 @@
+// KDBus Received Message: one RECV, as the client channel hands it out.
+import DBusWire
+
+/// A message the broker placed in the receive pool (docs/kdbus-transport.md §5.3, §7). It
+/// names its slice; read the message with `KDBusChannel.withMessage` and give the slice back
+/// with `KDBusChannel.release` once done. The fds it carried are the caller's to close.
+public struct KDBusReceivedMessage: Sendable, Hashable {
+    /// Where the slice lies in the pool, as the RECV named it; FREE gives this back.
+    public let poolOffset: UInt64
+    public let sliceLength: UInt64
+    /// The sender's priority (lower is more urgent).
+    public let priority: Int32
+    /// The bus-wide sequence number from the slice header.
+    public let sequence: UInt64
+    /// Every item of the slice, payload and metadata, in order (unknown types included).
+    public let items: [KDBusItem]
+    /// The message's fds (its `UNIX_FDS`), owned by the caller.
+    public let fds: [CInt]
+    /// Memfds holding body parts, indexed by payload-memfd items; owned by the channel
+    /// until `release`.
+    public let memfds: [CInt]
+    /// Broadcasts the broker dropped for this connection (pool full) and reported since the
+    /// previous message was received.
+    public let broadcastsLostBefore: UInt64
+}
