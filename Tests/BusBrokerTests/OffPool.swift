@@ -13,10 +13,42 @@ import Foundation
 /// `#expect` inside it is recorded against the test (a plain `Thread` would lose the
 /// task-local test context and report issues against an unknown test).
 func offPool<T: Sendable>(_ body: () throws -> T) async throws -> T {
+    await OffPoolLimiter.shared.acquire()
     let executor = ThreadTaskExecutor()
     defer { executor.finish() }
-    return try await withTaskExecutorPreference(executor) {
-        try await executor.run(body)
+    do {
+        let result = try await withTaskExecutorPreference(executor) { try await executor.run(body) }
+        await OffPoolLimiter.shared.release()
+        return result
+    } catch {
+        await OffPoolLimiter.shared.release()
+        throw error
+    }
+}
+
+/// At most `limit` blocking test bodies at once: as many as the cooperative pool used to
+/// run, so leaving the pool does not also multiply the daemons and clients running at once
+/// on a two-core machine (other suites' wall-clock bounds feel that load).
+actor OffPoolLimiter {
+    static let shared = OffPoolLimiter()
+    static let limit = 2
+    private var available = OffPoolLimiter.limit
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if available > 0 {
+            available -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            available += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }
 
