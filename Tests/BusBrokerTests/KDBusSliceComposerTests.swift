@@ -8,7 +8,7 @@ struct KDBusSliceComposerTests {
     /// Composes into a buffer of exactly `length` bytes and reads it back.
     private func compose(_ composer: KDBusSliceComposer, sequence: UInt64 = 7) throws -> ([UInt8], KDBusSliceContents) {
         var slice = [UInt8](repeating: 0xCC, count: composer.length)
-        slice.withUnsafeMutableBytes { composer.write(into: $0, sequence: sequence) }
+        slice.withUnsafeMutableBytes { composer.write(into: $0, sequence: sequence) { _ in true } }
         return (slice, try KDBusSliceReader.read(slice))
     }
 

@@ -58,7 +58,7 @@ final class PrintedLines: Sendable {
 
         // The monitor is ready at some unknown moment: call until it has shown a whole exchange.
         var seen: [[String: Any]] = []
-        for _ in 0..<40 {
+        for _ in 0..<Feeding.attempts {
             _ = try await runInBackground("/usr/bin/busctl", ["--address=\(address)", "call", name, "/m", "org.freedesktop.DBus.Peer", "Ping"])
             _ = try await runInBackground("/usr/bin/busctl", ["--address=\(address)", "call", name, "/m", "org.example.Missing", "Nope"])
             try await Task.sleep(for: .milliseconds(100))
@@ -92,11 +92,11 @@ final class PrintedLines: Sendable {
         let flag = DoneFlag()
         let monitor = Task {
             defer { flag.done.withLock { $0 = true } }
-            return try await runInBackground(Paths.buildDirectory + "/swiftbusctl", [
-                "--address", address, "monitor", "--count", "2", "--match", "destination='\(name)'", "--match", "sender='\(name)'",
+            return try await runInBackground("/usr/bin/timeout", [
+                "-s", "KILL", Feeding.processDeadline, Paths.buildDirectory + "/swiftbusctl", "--address", address, "monitor", "--count", "2", "--match", "destination='\(name)'", "--match", "sender='\(name)'",
             ])
         }
-        for _ in 0..<40 {
+        for _ in 0..<Feeding.attempts {
             _ = try await runInBackground("/usr/bin/busctl", ["--address=\(address)", "call", name, "/p", "org.freedesktop.DBus.Peer", "Ping"])
             try await Task.sleep(for: .milliseconds(100))
             if flag.done.withLock({ $0 }) { break }

@@ -83,10 +83,10 @@ final class DoneFlag: Sendable {
         let flag = DoneFlag()
         let waiter = Task {
             defer { flag.done.withLock { $0 = true } }
-            return try await runInBackground(Paths.buildDirectory + "/swiftbusctl", ["--address", address, "wait", "--timeout", "20", "/t", "org.example.T", "Ping"])
+            return try await runInBackground("/usr/bin/timeout", ["-s", "KILL", Feeding.processDeadline, Paths.buildDirectory + "/swiftbusctl", "--address", address, "wait", "--timeout", "20", "/t", "org.example.T", "Ping"])
         }
         // The waiter's match rule must be on the bus before the signal; emit until it is heard.
-        for _ in 0..<40 {
+        for _ in 0..<Feeding.attempts {
             _ = try ctl(["emit", "/t", "org.example.T", "Ping", "sa{sv}", "hi", "1", "k", "i", "3"])
             try await Task.sleep(for: .milliseconds(250))
             if flag.done.withLock({ $0 }) { break }
@@ -101,11 +101,11 @@ final class DoneFlag: Sendable {
         let flag = DoneFlag()
         let monitor = Task {
             defer { flag.done.withLock { $0 = true } }
-            return try await runInBackground(Paths.buildDirectory + "/swiftbusctl", [
-                "--address", address, "monitor", "--json", "--count", "1", "--match", "type='signal',interface='org.example.M'",
+            return try await runInBackground("/usr/bin/timeout", [
+                "-s", "KILL", Feeding.processDeadline, Paths.buildDirectory + "/swiftbusctl", "--address", address, "monitor", "--json", "--count", "1", "--match", "type='signal',interface='org.example.M'",
             ])
         }
-        for _ in 0..<40 {
+        for _ in 0..<Feeding.attempts {
             _ = try ctl(["emit", "/m", "org.example.M", "Tick", "u", "5"])
             try await Task.sleep(for: .milliseconds(250))
             if flag.done.withLock({ $0 }) { break }
@@ -134,11 +134,11 @@ extension SwiftbusctlTests {
         let flag = DoneFlag()
         let monitor = Task {
             defer { flag.done.withLock { $0 = true } }
-            return try await runInBackground(Paths.buildDirectory + "/swiftbusctl", [
-                "--address", address, "monitor", "--count", "1", "--match", "type='signal',interface='org.example.R'",
+            return try await runInBackground("/usr/bin/timeout", [
+                "-s", "KILL", Feeding.processDeadline, Paths.buildDirectory + "/swiftbusctl", "--address", address, "monitor", "--count", "1", "--match", "type='signal',interface='org.example.R'",
             ])
         }
-        for _ in 0..<40 {
+        for _ in 0..<Feeding.attempts {
             _ = try ctl(["emit", "/r", "org.example.R", "Tock", "as", "2", "x", "y z"])
             try await Task.sleep(for: .milliseconds(250))
             if flag.done.withLock({ $0 }) { break }

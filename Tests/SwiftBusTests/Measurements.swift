@@ -26,18 +26,37 @@ struct Measurements {
         report("call+reply", bus, samples)
     }
 
-    @Test("connect: socket, SASL, Hello", arguments: TestBus.available)
+    @Test("round trip through swiftbusd, each side classic or on the kdbus transport",
+          .enabled(if: TestBus.available.contains(.swiftbusd)), arguments: Side.allCases, Side.allCases)
+    func transportLatency(client: Side, server: Side) async throws {
+        let pair = try await ServedPair(on: .swiftbusd, server: server.options, client: client.options)
+        #expect(pair.client.transport == client.transport && pair.server.transport == server.transport)
+        var samples: [Duration] = []
+        samples.reserveCapacity(Self.callCount)
+        let clock = ContinuousClock()
+        for _ in 0..<100 { _ = try await pair.proxy.call(TestInterface.add, 1, 2) }
+        for _ in 0..<Self.callCount {
+            let start = clock.now
+            _ = try await pair.proxy.call(TestInterface.add, 1, 2)
+            samples.append(clock.now - start)
+        }
+        report("call+reply (client \(client), server \(server))", .swiftbusd, samples)
+    }
+
+    @Test("connect: socket, SASL, Hello (swiftbusd: on the kdbus transport and classic only)", arguments: TestBus.available)
     func connectTime(bus: TestBus) async throws {
         let address = try bus.address()
-        var samples: [Duration] = []
-        let clock = ContinuousClock()
-        for _ in 0..<Self.connectCount {
-            let start = clock.now
-            let connection = try await Connection.connect(to: address)
-            samples.append(clock.now - start)
-            connection.close()
+        for side in bus == .swiftbusd ? Side.allCases.reversed() : [Side.kdbus] {
+            var samples: [Duration] = []
+            let clock = ContinuousClock()
+            for _ in 0..<Self.connectCount {
+                let start = clock.now
+                let connection = try await Connection.connect(to: address, options: side.options)
+                samples.append(clock.now - start)
+                connection.close()
+            }
+            report(bus == .swiftbusd ? "connect (\(side))" : "connect", bus, samples)
         }
-        report("connect", bus, samples)
     }
 
     private func report(_ what: String, _ bus: TestBus, _ samples: [Duration]) {

@@ -18,6 +18,10 @@ extension Broker {
         kdbusState.sequence &+= 1
         let routing = kdbusState.suspendSenderContext()  // kdbus hook: the bus's own priority and no memfd parts
         defer { kdbusState.resume(routing) }
+        // kdbus metadata hook: a message from the bus itself, sent while routing a peer's.
+        let routed = metadataContext.saved
+        metadataContext.begin(sequence: kdbusState.sequence)
+        defer { metadataContext = routed }
         var message = message
         message.sender = Broker.driverName
         message.serial = takeDriverSerial()
@@ -101,6 +105,7 @@ extension Broker {
             case .ownerChanged(let change):
                 if change.name.utf8.first != UInt8(ascii: ":") {
                     wellKnownOwners[NameKey(change.name)] = change.newOwner
+                    updateSenderNames(change)  // kdbus metadata hook
                     matches.nameOwnerChanged(change)
                 }
                 sendFromDriver(

@@ -204,13 +204,17 @@ extension Broker {
         }
         // Parts describe the routed message's body; anything shorter is not that message.
         let parts = kdbusState.currentParts.flatMap { message.count + body.count >= $0.bodyLength ? $0 : nil }
-        let composer = KDBusSliceComposer(metadata: connection.agreement.metadata, message: message, body: body, parts: parts,
-                                          sender: kdbusState.currentSender)
+        // kdbus metadata hook: the receiver's items about the routed message's sender.
+        let pidfd = senderPidfdForReceiver(connection.agreement.metadata)
+        let wanted = pidfd == nil ? connection.agreement.metadata.subtracting(.pidfd) : connection.agreement.metadata
+        var composer = KDBusSliceComposer(metadata: wanted, message: message, body: body, parts: parts)
+        composer.metadataLength = metadataLength(wanted)
         let slice: PoolSlice
         do throws(PoolError) {
             slice = try connection.pool.allocate(composer.length)
         } catch {
             for fd in fds { closeDescriptor(fd) }
+            if let pidfd { closeDescriptor(pidfd) }
             if !isUnicast {
                 connection.countLostBroadcast()
                 scheduleFlush(receiver)
@@ -225,6 +229,7 @@ extension Broker {
                 let copy = duplicateDescriptor(parts.memfds[index])
                 guard copy >= 0 else {
                     for fd in descriptors { closeDescriptor(fd) }
+                    if let pidfd { closeDescriptor(pidfd) }
                     try? connection.pool.free(offset: slice.offset)
                     logger.warning("cannot duplicate a memfd for \(receiver.logName): errno \(currentErrno())")
                     return false
@@ -233,12 +238,15 @@ extension Broker {
             }
         }
         let sequence = kdbusState.sequence
-        connection.pool.withSliceBytes(slice) { bytes in composer.write(into: bytes, sequence: sequence) }
+        connection.pool.withSliceBytes(slice) { bytes in
+            composer.write(into: bytes, sequence: sequence) { writer in appendMetadata(wanted, to: &writer, descriptorsBeforePidfd: descriptors.count) }
+        }
+        // The pidfd travels after the message's fds, uncounted by the RECV (docs/kdbus-transport.md §7).
         connection.enqueue(
             KDBusRecord.Receive(poolOffset: UInt64(slice.offset), length: UInt64(composer.length),
                                 priority: kdbusState.currentPriority, fdCount: UInt16(fds.count),
                                 memfdCount: UInt16(descriptors.count - fds.count)),
-            fds: descriptors)
+            fds: pidfd.map { descriptors + [$0] } ?? descriptors)
         scheduleFlush(receiver)
         return true
     }

@@ -23,6 +23,7 @@ extension Broker {
     func route(_ message: MessageHeaderView, from sender: Peer) {
         let routing = kdbusState.enter(from: sender)  // kdbus hook: sequence number and sender for slices
         defer { kdbusState.leave(routing) }
+        metadataContext.begin(sequence: kdbusState.sequence)  // kdbus metadata hook: a new receipt time
         switch sender.state {
         case .authenticating:
             preconditionFailure("messages are framed only after authentication")

@@ -78,6 +78,10 @@ public final class Broker {
     private(set) lazy var timerTarget = BrokerTimerTarget(self)
     /// The kdbus transport's broker-wide state (copy buffer, priority, sequence).
     let kdbusState = KDBusBrokerState()
+    /// The message being routed, for metadata items (`Broker+KDBusMetadata`).
+    var metadataContext = KDBusMetadataContext()
+    /// Set once a pool peer asks for metadata items (`receiverWantsMetadata`).
+    var describesSenders = false
 
     public init(config: BusConfig, loop: EventLoop, logger: Logger) {
         self.config = config
@@ -129,6 +133,7 @@ public final class Broker {
         }
         connections[ObjectIdentifier(peer)] = peer
         incompleteConnectionOpened()
+        prepareSenderMetadata(peer)  // kdbus metadata hook
         logger.debug("\(peer.logName) connected")
         armAuthenticationTimeout(for: peer)
     }

@@ -16,17 +16,15 @@ struct KDBusSliceComposer {
     let message: UnsafeRawBufferPointer
     let body: UnsafeRawBufferPointer
     let parts: KDBusBodyParts?
-    /// Who sent the message (nil: the bus driver); metadata items describe this peer.
-    let sender: Peer?
+    /// Bytes of the metadata items (`Broker.metadataLength`), written ahead of the payload items.
+    var metadataLength = 0
 
     /// Payload bytes of a payload-inline item (u64 offset, u64 length) and of a
     /// payload-memfd item (u64 length, u32 index, u32 0).
     static let payloadItemLength = 16
 
-    init(metadata: KDBusMetadataSet, message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, parts: KDBusBodyParts? = nil,
-         sender: Peer? = nil) {
+    init(metadata: KDBusMetadataSet, message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, parts: KDBusBodyParts? = nil) {
         self.metadata = metadata
-        self.sender = sender
         self.message = message
         self.body = body
         self.parts = parts
@@ -39,7 +37,8 @@ struct KDBusSliceComposer {
     /// Payload items: one inline item for the whole message, or the header then one per segment.
     private var payloadItemCount: Int { parts.map { 1 + $0.segments.count } ?? 1 }
 
-    var itemsLength: Int { payloadItemCount * KDBusSliceWriter.itemSize(payloadLength: Self.payloadItemLength) }
+    /// Length of the items area: metadata, then the payload items.
+    var itemsLength: Int { metadataLength + payloadItemCount * KDBusSliceWriter.itemSize(payloadLength: Self.payloadItemLength) }
 
     /// Message bytes copied into the slice.
     var inlineLength: Int {
@@ -62,8 +61,12 @@ struct KDBusSliceComposer {
     }
 
     /// Writes the slice into `slice` (at least `length` bytes), sequence `sequence`.
-    func write(into slice: UnsafeMutableRawBufferPointer, sequence: UInt64) {
+    /// `appendMetadata` writes exactly `metadataLength` bytes of items (`Broker.appendMetadata`).
+    func write(into slice: UnsafeMutableRawBufferPointer, sequence: UInt64, appendMetadata: (inout KDBusSliceWriter) -> Bool) {
         var writer = KDBusSliceWriter(buffer: slice)
+        let wroteMetadata = appendMetadata(&writer)
+        precondition(wroteMetadata && writer.position == KDBusSliceHeader.size + metadataLength,
+                     "KDBusSliceComposer: metadataLength and the metadata written disagree")
         var data = KDBusSliceHeader.size + itemsLength
         var ok = appendInline(&writer, source: 0..<(parts == nil ? totalLength : headerLength), at: &data, slice: slice)
         var memfdIndex: UInt32 = 0

@@ -51,6 +51,8 @@ final class Peer: IOEventHandler {
 
     var input = InputBuffer()
     var receivedDescriptors = ReceivedDescriptors()
+    /// What metadata items say about this peer as a sender (`Broker+KDBusMetadata`).
+    var senderMetadata = KDBusMetadataSender()
     var output = OutputQueue()
     /// The kdbus transport's state, for a peer upgraded during SASL; nil for classic peers.
     var kdbus: KDBusConnection?
@@ -117,6 +119,7 @@ final class Peer: IOEventHandler {
             return true
         }
         input.didRead(received.byteCount)
+        if let credentials = received.credentials { senderMetadata.lastCredentials = credentials }  // kdbus metadata hook
         if broker.arriving.count > 0 {
             guard unixFDsNegotiated else {
                 let count = broker.arriving.count
@@ -170,6 +173,7 @@ final class Peer: IOEventHandler {
         broker.peerAuthenticated(self)
         // kdbus hook: the client asked for the transport and got an AGREE.
         if !isClosed, let agreement = (sasl.commandExtension as? KDBusNegotiator)?.agreement {
+            broker.receiverWantsMetadata(agreement.metadata)
             broker.upgradeToKDBus(self, agreement: agreement)
         }
     }

@@ -23,10 +23,10 @@ extension Connection {
         _ arguments: repeat each Argument, returning: (repeat each Result).Type,
         flags: MessageFlags = [], timeout: Duration = Connection.defaultTimeout
     ) async throws -> (repeat each Result) {
-        let (body, descriptors) = try encodeArguments(repeat each arguments)
+        let encoded = try encodeArguments(repeat each arguments)
         let message = Message.methodCall(
-            path: path.rawValue, interface: interface, member: member, destination: destination, body: body, flags: flags)
-        let reply = try await core.call(message, fileDescriptors: descriptors, timeout: timeout)
+            path: path.rawValue, interface: interface, member: member, destination: destination, body: encoded.body, flags: flags)
+        let reply = try await core.call(message, fileDescriptors: encoded.fileDescriptors, payloads: encoded.payloads, timeout: timeout)
         do {
             return try reply.arguments(as: (repeat each Result).self)
         } catch let error as DBusTypeError {
@@ -40,11 +40,11 @@ extension Connection {
         destination: String?, path: ObjectPath, interface: String?, member: String,
         _ arguments: repeat each Argument, flags: MessageFlags = []
     ) throws {
-        let (body, descriptors) = try encodeArguments(repeat each arguments)
+        let encoded = try encodeArguments(repeat each arguments)
         let message = Message.methodCall(
-            path: path.rawValue, interface: interface, member: member, destination: destination, body: body,
+            path: path.rawValue, interface: interface, member: member, destination: destination, body: encoded.body,
             flags: flags.union(.noReplyExpected))
-        _ = try core.send(message, fileDescriptors: descriptors)
+        _ = try core.send(message, fileDescriptors: encoded.fileDescriptors, payloads: encoded.payloads)
     }
 
     /// Sends any message as is (the serial is assigned here); returns the serial.
@@ -57,9 +57,9 @@ extension Connection {
     public func emitSignal<each Argument: DBusRepresentable>(
         path: ObjectPath, interface: String, member: String, _ arguments: repeat each Argument, destination: String? = nil
     ) throws {
-        let (body, descriptors) = try encodeArguments(repeat each arguments)
-        let message = Message.signal(path: path.rawValue, interface: interface, member: member, destination: destination, body: body)
-        _ = try core.send(message, fileDescriptors: descriptors)
+        let encoded = try encodeArguments(repeat each arguments)
+        let message = Message.signal(path: path.rawValue, interface: interface, member: member, destination: destination, body: encoded.body)
+        _ = try core.send(message, fileDescriptors: encoded.fileDescriptors, payloads: encoded.payloads)
     }
 
     /// Emits a declared signal.

@@ -36,25 +36,26 @@ public final class Connection: Sendable {
     deinit { core.requestClose() }
 
     /// Connects to the session bus: `DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`.
-    public static func session() async throws -> Connection {
-        try await connect(to: BusAddressResolver.sessionBusAddress())
+    public static func session(options: ConnectionOptions = .default) async throws -> Connection {
+        try await connect(to: BusAddressResolver.sessionBusAddress(), options: options)
     }
 
     /// Connects to the system bus: `DBUS_SYSTEM_BUS_ADDRESS`, else `/var/run/dbus/system_bus_socket`.
-    public static func system() async throws -> Connection {
-        try await connect(to: BusAddressResolver.systemBusAddress())
+    public static func system(options: ConnectionOptions = .default) async throws -> Connection {
+        try await connect(to: BusAddressResolver.systemBusAddress(), options: options)
     }
 
     /// Connects to `address` (entries separated by `;` are tried in order), authenticates
-    /// and says Hello.
-    public static func connect(to address: String) async throws -> Connection {
+    /// and says Hello. `options` decide whether the kdbus transport is offered (by default it is).
+    public static func connect(to address: String, options: ConnectionOptions = .default) async throws -> Connection {
         var guid: DBusGUID?
         let socket = try BusAddressResolver.connect(address, guid: &guid)
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw ConnectionError.connectFailed(["event loop: \(error)"]) }
         let core = ConnectionCore(waker: loop.waker)
-        let sasl = SASLClient(credential: .socket, negotiateUnixFDs: true, expectedGUID: guid)
-        IOThread.start(loop: loop, io: ConnectionIO(core: core, loop: loop, socket: socket, sasl: sasl))
+        let offer = options.offer
+        let sasl = SASLClient(credential: .socket, negotiateUnixFDs: true, extensionCommand: offer?.commandLine, expectedGUID: guid)
+        IOThread.start(loop: loop, io: ConnectionIO(core: core, loop: loop, socket: socket, sasl: sasl, offer: offer))
         let hello = Message.methodCall(
             path: BusDriver.path.rawValue, interface: BusDriver.interfaceName, member: "Hello", destination: BusDriver.busName)
         do {
@@ -74,6 +75,18 @@ public final class Connection: Sendable {
 
     /// Whether the bus agreed to pass file descriptors on this connection.
     public var canPassFileDescriptors: Bool { core.state.withLock { $0.unixFDsAgreed } }
+
+    /// The transport the bus agreed to: `.kdbus` on swiftbusd (unless `.classicOnly` was
+    /// asked for), `.classic` on any other bus.
+    public var transport: ConnectionTransport { core.state.withLock { $0.transport } }
+
+    /// How many broadcasts the bus dropped for this connection because its receive pool was
+    /// full (kdbus transport only; always 0 on a classic connection).
+    public var broadcastsLost: UInt64 { core.state.withLock { $0.broadcastsLost } }
+
+    /// Each loss report as it arrives; the stream ends with the connection. Reports made
+    /// before the stream was created are in `broadcastsLost` only.
+    public func broadcastLosses() -> AsyncStream<BroadcastLoss> { core.broadcastLosses() }
 
     /// Sends what is queued, then closes. Pending calls fail with `.disconnected`.
     public func close() { core.requestClose() }

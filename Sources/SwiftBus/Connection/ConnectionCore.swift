@@ -13,6 +13,8 @@ final class ConnectionCore: Sendable {
     struct Outgoing: Sendable {
         var bytes: [UInt8]
         var fileDescriptors: [UnixFD]
+        /// Memfds the kdbus transport may pass for the message's large byte arrays.
+        var payloads: [MemfdPayload] = []
     }
 
     /// A call waiting for its reply.
@@ -45,6 +47,17 @@ final class ConnectionCore: Sendable {
         var disconnectWaiters: [CheckedContinuation<Void, Never>] = []
         var methodCallHandler: (@Sendable (ReceivedMessage) -> Void)?
         var unixFDsAgreed = false
+        /// Set by the I/O thread when authentication ends, before Hello is sent.
+        var transport = ConnectionTransport.classic
+        /// Broadcasts the bus dropped for this connection because its pool was full.
+        var broadcastsLost: UInt64 = 0
+        var lossSubscribers: [UInt64: AsyncStream<BroadcastLoss>.Continuation] = [:]
+        /// While true the I/O thread stops reading the socket (it still writes): what a
+        /// stalled receiver looks like to the bus. For tests of what the bus does then.
+        var receivingPaused = false
+        /// Times a message found the send arena full and waited for the broker: a figure for
+        /// tests and tuning (the arena size), not a fault.
+        var arenaWaits = 0
         /// The BecomeMonitor call in flight and the stream it will feed once the bus agrees.
         var monitorRequest: MonitorRequest?
         /// Set once BecomeMonitor succeeded: every incoming message goes here, and nothing
@@ -59,16 +72,18 @@ final class ConnectionCore: Sendable {
     // MARK: Sending
 
     /// Assigns the next serial to `message`, marshals it and queues it for the I/O thread.
-    func send(_ message: Message, fileDescriptors: [UnixFD] = []) throws -> UInt32 {
+    func send(_ message: Message, fileDescriptors: [UnixFD] = [], payloads: [MemfdPayload] = []) throws -> UInt32 {
         let serial = try state.withLock { state throws -> UInt32 in
-            try Self.enqueue(message, fileDescriptors: fileDescriptors, in: &state)
+            try Self.enqueue(message, fileDescriptors: fileDescriptors, payloads: payloads, in: &state)
         }
         waker.post { _ in }
         return serial
     }
 
     /// Marshals and queues under the lock, so serials go out in the order they were given.
-    private static func enqueue(_ message: Message, fileDescriptors: [UnixFD], in state: inout State) throws -> UInt32 {
+    private static func enqueue(
+        _ message: Message, fileDescriptors: [UnixFD], payloads: [MemfdPayload] = [], in state: inout State
+    ) throws -> UInt32 {
         if let reason = state.disconnectReason { throw ConnectionError.disconnected(reason) }
         if state.monitor != nil { throw ConnectionError.monitoring(member: message.member) }
         if !fileDescriptors.isEmpty && !state.unixFDsAgreed {
@@ -81,7 +96,7 @@ final class ConnectionCore: Sendable {
         do { bytes = try message.encoded() } catch { throw ConnectionError.invalidMessage(error) }
         // Serial 0 is invalid, so the counter skips it when it wraps.
         state.nextSerial = state.nextSerial == .max ? 1 : state.nextSerial + 1
-        state.outgoing.append(Outgoing(bytes: bytes, fileDescriptors: fileDescriptors))
+        state.outgoing.append(Outgoing(bytes: bytes, fileDescriptors: fileDescriptors, payloads: payloads))
         return message.serial
     }
 
@@ -89,14 +104,14 @@ final class ConnectionCore: Sendable {
     /// caller's cancellation or the end of the connection, whichever comes first.
     /// `whenQueued` runs under the lock that queues the call, before any reply can be read.
     func call(
-        _ message: Message, fileDescriptors: [UnixFD], timeout: Duration,
+        _ message: Message, fileDescriptors: [UnixFD], payloads: [MemfdPayload] = [], timeout: Duration,
         whenQueued: (@Sendable (UInt32, inout State) -> Void)? = nil
     ) async throws -> ReceivedMessage {
         let serialBox = SerialSlot()
         let reply = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ReceivedMessage, any Error>) in
                 do {
-                    try registerAndSend(message, fileDescriptors: fileDescriptors, timeout: timeout,
+                    try registerAndSend(message, fileDescriptors: fileDescriptors, payloads: payloads, timeout: timeout,
                                         continuation: continuation, serialBox: serialBox, whenQueued: whenQueued)
                 } catch {
                     continuation.resume(throwing: error)
@@ -110,7 +125,7 @@ final class ConnectionCore: Sendable {
     }
 
     private func registerAndSend(
-        _ message: Message, fileDescriptors: [UnixFD], timeout: Duration,
+        _ message: Message, fileDescriptors: [UnixFD], payloads: [MemfdPayload], timeout: Duration,
         continuation: CheckedContinuation<ReceivedMessage, any Error>, serialBox: SerialSlot,
         whenQueued: (@Sendable (UInt32, inout State) -> Void)?
     ) throws {
@@ -120,7 +135,7 @@ final class ConnectionCore: Sendable {
         // Registering under the lock that queues the message keeps a fast reply from
         // arriving before its pending entry exists.
         let serial = try state.withLock { state throws -> UInt32 in
-            let serial = try Self.enqueue(message, fileDescriptors: fileDescriptors, in: &state)
+            let serial = try Self.enqueue(message, fileDescriptors: fileDescriptors, payloads: payloads, in: &state)
             state.pending[serial] = PendingCall(continuation: continuation, timer: nil, destination: message.destination,
                                                 member: message.member ?? "", timeout: timeout)
             whenQueued?(serial, &state)
@@ -189,6 +204,43 @@ final class ConnectionCore: Sendable {
             handler?(received)
             return nil
         }
+    }
+
+    /// Stops or resumes reading the socket; see `State.receivingPaused`.
+    func setReceivingPaused(_ paused: Bool) {
+        state.withLock { $0.receivingPaused = paused }
+        waker.post { _ in }
+    }
+
+    // MARK: Lost broadcasts
+
+    /// Records a BROADCASTS_LOST report and tells every loss stream (on the I/O thread).
+    func noteBroadcastsLost(_ count: UInt64, total: UInt64) {
+        let targets = state.withLock { state in
+            state.broadcastsLost = max(state.broadcastsLost, total)
+            return Array(state.lossSubscribers.values)
+        }
+        let loss = BroadcastLoss(count: count, total: total)
+        for target in targets { target.yield(loss) }
+    }
+
+    /// A stream of loss reports; it ends with the connection.
+    func broadcastLosses() -> AsyncStream<BroadcastLoss> {
+        let (stream, continuation) = AsyncStream<BroadcastLoss>.makeStream(bufferingPolicy: .unbounded)
+        let id: UInt64? = state.withLock { state in
+            if state.disconnectReason != nil { return nil }
+            state.nextSubscriberID += 1
+            state.lossSubscribers[state.nextSubscriberID] = continuation
+            return state.nextSubscriberID
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.lossSubscribers.removeValue(forKey: id) }
+        }
+        return stream
     }
 
     // MARK: Subscribers
@@ -282,9 +334,11 @@ final class ConnectionCore: Sendable {
     /// Marks the connection down and tells everyone waiting: pending calls fail with
     /// `.disconnected`, signal streams finish. Idempotent.
     func markDisconnected(_ reason: String) {
-        let (pending, subscribers, waiters, monitor) = state.withLock { state in
+        let (pending, subscribers, waiters, monitor, losses) = state.withLock { state in
             if state.disconnectReason == nil { state.disconnectReason = reason }
+            let losses = Array(state.lossSubscribers.values)
             defer {
+                state.lossSubscribers.removeAll()
                 state.pending.removeAll()
                 state.subscribers.removeAll()
                 state.outgoing.removeAll()
@@ -294,8 +348,9 @@ final class ConnectionCore: Sendable {
                 state.monitorRequest = nil
             }
             return (Array(state.pending.values), Array(state.subscribers.values), state.disconnectWaiters,
-                    state.monitor ?? state.monitorRequest?.continuation)
+                    state.monitor ?? state.monitorRequest?.continuation, losses)
         }
+        for stream in losses { stream.finish() }
         let error = ConnectionError.disconnected(reason)
         for call in pending { call.continuation.resume(throwing: error) }
         for subscriber in subscribers { subscriber.continuation.finish() }

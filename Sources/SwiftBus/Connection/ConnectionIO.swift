@@ -24,15 +24,40 @@ final class ConnectionIO: IOEventHandler {
     private var receivedDescriptors = DescriptorList()
     private var control = ControlBuffer(credentials: false)
     private var waitingDescriptors: [UnixFD] = []
+    /// Bytes of records read since BEGIN, for error reports.
+    private var recordStreamOffset = 0
     private var wantsWrite = false
+    /// Mirrors `ConnectionCore.State.receivingPaused`.
+    private var readingPaused = false
+    /// The kdbus offer sent with the SASL lines, nil for a classic-only connection.
+    private let offer: KDBusOffer?
+    /// True while the answer to the offer is unknown: what follows BEGIN depends on it
+    /// (classic bytes or arena records), so user messages (Hello first) wait in the core.
+    private var holdingMessages: Bool
+    /// What the bus granted, from its AGREE until the connection ends; nil on a classic one.
+    private var agreement: KDBusAgreement?
+    /// The pool and arena, once the broker's POOL arrived.
+    private var poolTransport: PoolTransport?
+    /// Messages waiting, in order, for room in the send arena.
+    private var arenaBacklog: [StagedMessage] = []
+    private var arenaRetry: TimerID?
+    private var freeTimer: TimerID?
+    /// Longest a FREE waits for a SEND to travel with: short, so a receiver that never
+    /// sends still returns its slices promptly.
+    static let freeDelay: Duration = .milliseconds(1)
+    /// How long to wait before re-reading the arena's consumed count when it was full and
+    /// nothing else woke the loop: the broker copies out first thing, so this is short.
+    static let arenaRetryDelay: Duration = .microseconds(500)
     /// Set once the connection is down; the thread then leaves its loop.
     private(set) var finished = false
 
-    init(core: ConnectionCore, loop: EventLoop, socket: consuming UnixSocket, sasl: SASLClient) {
+    init(core: ConnectionCore, loop: EventLoop, socket: consuming UnixSocket, sasl: SASLClient, offer: KDBusOffer?) {
         self.core = core
         self.loop = loop
         self.socket = socket
         self.sasl = sasl
+        self.offer = offer
+        holdingMessages = offer != nil
         outgoing.append(.init(bytes: sasl.start(), fileDescriptors: []))
     }
 
@@ -45,7 +70,10 @@ final class ConnectionIO: IOEventHandler {
     }
 
     func handleEvents(_ events: IOEvents, in loop: EventLoop) {
-        if events.contains(.readable) || !events.isDisjoint(with: .hangup) || events.contains(.error) { readAvailable() }
+        // A hang-up is read even while paused: the bus is gone, nothing is left to stall.
+        if (events.contains(.readable) && !readingPaused) || !events.isDisjoint(with: .hangup) || events.contains(.error) {
+            readAvailable()
+        }
         if !finished && events.contains(.writable) { flush() }
         if !finished && events.contains(.error) { shutDown("socket error") }
     }
@@ -53,9 +81,15 @@ final class ConnectionIO: IOEventHandler {
     /// Called after every loop turn: picks up messages user tasks queued, and a close request.
     func afterTurn() {
         guard !finished else { return }
-        let (more, closeRequested) = core.state.withLock { state in
+        let holding = holdingMessages
+        let (more, closeRequested, paused) = core.state.withLock { state -> ([ConnectionCore.Outgoing], Bool, Bool) in
+            if holding { return ([], state.closeRequested, state.receivingPaused) }
             defer { state.outgoing.removeAll(keepingCapacity: true) }
-            return (state.outgoing, state.closeRequested)
+            return (state.outgoing, state.closeRequested, state.receivingPaused)
+        }
+        if paused != readingPaused {
+            readingPaused = paused
+            updateInterest()
         }
         for message in more { enqueue(message) }
         if !outgoing.isEmpty { flush() }
@@ -66,14 +100,58 @@ final class ConnectionIO: IOEventHandler {
 
     // MARK: Writing
 
-    /// Queues a message, joining it to the previous one when it carries no descriptors, so
-    /// a burst of messages (SASL lines and Hello, above all) leaves in one write. One that
-    /// carries descriptors starts a new entry: the kernel attaches them to its first byte.
+    /// Queues a message: on the kdbus transport through the send arena, else as bytes for
+    /// the socket.
     private func enqueue(_ message: ConnectionCore.Outgoing) {
+        if let poolTransport {
+            do {
+                arenaBacklog.append(try poolTransport.stage(message.bytes, fileDescriptors: message.fileDescriptors, payloads: message.payloads))
+            } catch {
+                return shutDown("could not send through the kdbus transport: \(error)")
+            }
+            return writeBacklogToArena()
+        }
+        appendToSocketQueue(message)
+    }
+
+    /// Queues bytes for the socket, joining them to the previous entry when they carry no
+    /// descriptors, so a burst (SASL lines and Hello, above all) leaves in one write. Bytes
+    /// with descriptors start a new entry: the kernel attaches them to its first byte.
+    private func appendToSocketQueue(_ message: ConnectionCore.Outgoing) {
         if message.fileDescriptors.isEmpty, !outgoing.isEmpty {
             outgoing[outgoing.count - 1].bytes.append(contentsOf: message.bytes)
         } else {
             outgoing.append(message)
+        }
+    }
+
+    /// Moves waiting messages into the arena and their SEND records to the socket queue,
+    /// in order, until the arena is full; then retries shortly (§4: the client learns of
+    /// free room by reading the consumed count, not from a message).
+    private func writeBacklogToArena() {
+        guard let poolTransport else { return }
+        var written = 0
+        defer { arenaBacklog.removeFirst(written) }
+        for staged in arenaBacklog {
+            let record: [UInt8]?
+            do { record = try poolTransport.write(staged) } catch {
+                return shutDown("could not send through the kdbus transport: \(error)")
+            }
+            guard let record else {
+                core.state.withLock { $0.arenaWaits += 1 }
+                if arenaRetry == nil {
+                    arenaRetry = loop.addTimer(after: Self.arenaRetryDelay) { [self] _ in
+                        arenaRetry = nil
+                        writeBacklogToArena()
+                        if !outgoing.isEmpty { flush() }
+                    }
+                }
+                return
+            }
+            // FREEs ride along: the descriptors of the SEND attach to its own first byte.
+            queueFrees()
+            appendToSocketQueue(.init(bytes: record, fileDescriptors: staged.fileDescriptors + staged.memfds))
+            written += 1
         }
     }
 
@@ -114,9 +192,16 @@ final class ConnectionIO: IOEventHandler {
     }
 
     private func updateWriteInterest(_ wanted: Bool) {
-        guard wanted != wantsWrite, let registration else { return }
+        guard wanted != wantsWrite else { return }
         wantsWrite = wanted
-        try? loop.setInterest(wanted ? [.readable, .writable] : [.readable], for: registration)
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard let registration else { return }
+        var interest: IOEvents = readingPaused ? [] : [.readable]
+        if wantsWrite { interest.insert(.writable) }
+        try? loop.setInterest(interest, for: registration)
     }
 
     // MARK: Reading
@@ -162,7 +247,11 @@ final class ConnectionIO: IOEventHandler {
             if finished || sasl != nil { return }
         }
         inbound.append(contentsOf: readBuffer[start..<count])
-        deliverCompleteMessages()
+        if agreement != nil {
+            handleCompleteRecords()
+        } else {
+            deliverCompleteMessages()
+        }
     }
 
     /// Feeds the SASL client; returns how many bytes of the chunk it used.
@@ -175,6 +264,12 @@ final class ConnectionIO: IOEventHandler {
             guard let outcome = step.outcome else { return count }
             sasl = nil
             core.state.withLock { $0.unixFDsAgreed = outcome.unixFDsAgreed }
+            if case .accepted(let line)? = outcome.extensionReply {
+                // Messages stay held until the pool arrives and the arena is announced.
+                startKDBus(agreementLine: line)
+            } else {
+                holdingMessages = false
+            }
             return outcome.consumedBytes
         } catch {
             shutDown("authentication failed: \(error)")
@@ -218,6 +313,130 @@ final class ConnectionIO: IOEventHandler {
         } catch {
             shutDown("the bus sent an invalid message: \(error)")
         }
+    }
+
+    // MARK: kdbus
+
+    /// The bus agreed to the offer: after BEGIN it speaks only pool and arena records.
+    private func startKDBus(agreementLine line: String) {
+        guard let offer else { return shutDown("the bus agreed to a kdbus offer this connection never made: \(line)") }
+        do {
+            agreement = try KDBusAgreement(parsingReply: line, offer: offer)
+        } catch {
+            return shutDown("the bus's kdbus agreement is invalid (\(error)): \(line)")
+        }
+    }
+
+    /// Handles every whole record received so far, then queues the FREEs for the slices it
+    /// read: one batch per wake-up.
+    private func handleCompleteRecords() {
+        let size = KDBusLimits.recordSize
+        while !finished, inbound.count - inboundStart >= size {
+            let record: KDBusRecord
+            do {
+                record = try inbound.withUnsafeBytes { raw throws(KDBusRecordError) in
+                    try KDBusRecord.decode(UnsafeRawBufferPointer(rebasing: raw[inboundStart..<inboundStart + size]),
+                                           from: .brokerToClient, streamOffset: recordStreamOffset)
+                }
+            } catch {
+                return shutDown("the bus sent an invalid kdbus record: \(error)")
+            }
+            inboundStart += size
+            recordStreamOffset += size
+            handle(record)
+        }
+        if inboundStart == inbound.count {
+            inbound.removeAll(keepingCapacity: true)
+            inboundStart = 0
+        }
+        scheduleFrees()
+    }
+
+    /// Sends pending FREEs now when they hold much of the pool, else within `freeDelay`
+    /// unless a SEND takes them along first.
+    private func scheduleFrees() {
+        guard let poolTransport, poolTransport.hasPendingFrees else { return }
+        if poolTransport.pendingFreesAreUrgent { return queueFrees() }
+        guard freeTimer == nil else { return }
+        freeTimer = loop.addTimer(after: Self.freeDelay) { [self] _ in
+            freeTimer = nil
+            queueFrees()
+            if !outgoing.isEmpty { flush() }
+        }
+    }
+
+    /// Puts every pending FREE in the socket queue.
+    private func queueFrees() {
+        guard let frees = poolTransport?.takeFreeRecords(), !frees.isEmpty else { return }
+        if let freeTimer { loop.cancelTimer(freeTimer) }
+        freeTimer = nil
+        appendToSocketQueue(.init(bytes: frees, fileDescriptors: []))
+    }
+
+    private func handle(_ record: KDBusRecord) {
+        switch record {
+        case .poolAnnouncement(let size): receivePool(size: size)
+        case .receive(let receive): receiveMessage(receive)
+        case .broadcastsLost(let lost): core.noteBroadcastsLost(lost.count, total: lost.total)
+        case .send, .free, .arenaAnnouncement: shutDown("the bus sent a client's record: \(record.kind)")
+        }
+    }
+
+    /// The broker's first record: map the pool, announce the arena, release held messages.
+    private func receivePool(size: UInt64) {
+        guard let agreement, poolTransport == nil else { return shutDown("the bus announced a second receive pool") }
+        guard size == UInt64(agreement.poolSize) else {
+            return shutDown("the bus announced a pool of \(size) bytes after granting \(agreement.poolSize)")
+        }
+        guard !waitingDescriptors.isEmpty, let file = waitingDescriptors.removeFirst().take() else {
+            return shutDown("the bus's POOL record came without its memfd")
+        }
+        do {
+            let transport = try PoolTransport(poolFile: file, agreement: agreement)
+            let announcement = try transport.arenaAnnouncement()
+            poolTransport = transport
+            appendToSocketQueue(.init(bytes: announcement.record, fileDescriptors: [announcement.descriptor]))
+        } catch {
+            return shutDown("could not set up the kdbus transport: \(error)")
+        }
+        core.state.withLock { $0.transport = .kdbus }
+        holdingMessages = false
+    }
+
+    /// A message in the pool: decode it in place and deliver it with its descriptors.
+    private func receiveMessage(_ receive: KDBusRecord.Receive) {
+        guard let poolTransport else { return shutDown("the bus sent RECV before its POOL") }
+        let descriptorCount = Int(receive.fdCount) + Int(receive.memfdCount)
+        guard waitingDescriptors.count >= descriptorCount else {
+            return shutDown("RECV announced \(descriptorCount) descriptors, \(waitingDescriptors.count) arrived")
+        }
+        let descriptors = Array(waitingDescriptors.prefix(Int(receive.fdCount)))
+        let memfds = Array(waitingDescriptors[Int(receive.fdCount)..<descriptorCount])
+        waitingDescriptors.removeFirst(descriptorCount)
+        do {
+            let received = try poolTransport.receive(receive, memfds: memfds, fileDescriptorCount: descriptors.count)
+            var credentials: SenderCredentials?
+            if let metadata = received.metadata {
+                credentials = SenderCredentials(metadata, asked: poolTransport.agreement.metadata,
+                                                processDescriptor: try processDescriptor(metadata, after: descriptorCount))
+            }
+            let owned = Array(descriptors.prefix(received.message.unixFDCount))
+            let message = ReceivedMessage(message: received.message, fileDescriptors: owned, senderCredentials: credentials,
+                                          memfdPayloads: received.payloads)
+            if let timer = core.deliver(message) { loop.cancelTimer(timer) }
+        } catch {
+            shutDown("the bus sent an invalid message in the pool: \(error)")
+        }
+    }
+
+    /// The sender's pidfd, which follows the message's fds and memfds in the RECV's
+    /// descriptors (docs/kdbus-transport.md §7) when the slice has a pidfd item.
+    private func processDescriptor(_ metadata: KDBusMetadata, after count: Int) throws(KDBusTransportError) -> UnixFD? {
+        guard let index = metadata.pidfdIndex else { return nil }
+        guard index == count, !waitingDescriptors.isEmpty else {
+            throw .badPayloadItems("pidfd item names descriptor \(index); \(count) were announced and \(waitingDescriptors.count) more arrived")
+        }
+        return waitingDescriptors.removeFirst()
     }
 
     // MARK: Ending

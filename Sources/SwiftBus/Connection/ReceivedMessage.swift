@@ -8,14 +8,26 @@ public struct ReceivedMessage: Sendable {
     public let message: Message
     /// The descriptors, by the index the body's `h` values use.
     public let fileDescriptors: [UnixFD]
+    /// Who sent it, as swiftbusd vouches: set on the kdbus transport when the connection
+    /// asked for metadata (`ConnectionOptions(metadata:)`), nil otherwise.
+    public let senderCredentials: SenderCredentials?
+    /// The memfd parts the body's large byte arrays arrived in (kdbus transport); a
+    /// `MemfdPayload` argument adopts its part instead of copying.
+    public let memfdPayloads: [MemfdPayload]
 
-    public init(message: Message, fileDescriptors: [UnixFD] = []) {
+    public init(
+        message: Message, fileDescriptors: [UnixFD] = [], senderCredentials: SenderCredentials? = nil, memfdPayloads: [MemfdPayload] = []
+    ) {
         self.message = message
         self.fileDescriptors = fileDescriptors
+        self.senderCredentials = senderCredentials
+        self.memfdPayloads = memfdPayloads
     }
 
     /// The context that turns the body's `h` values into these descriptors.
-    public var decodingContext: DBusDecodingContext { DBusDecodingContext(fileDescriptors: fileDescriptors) }
+    public var decodingContext: DBusDecodingContext {
+        DBusDecodingContext(fileDescriptors: fileDescriptors, memfdPayloads: memfdPayloads)
+    }
 
     /// The body as typed values; throws when the body's types differ from `types`.
     public func arguments<each T: DBusRepresentable>(as types: (repeat each T).Type = (repeat each T).self) throws -> (repeat each T) {
@@ -52,12 +64,23 @@ struct ArgumentReader {
     }
 }
 
+/// A body ready to send, with what travels beside it.
+struct EncodedArguments: Sendable {
+    var body: [DBusValue]
+    var fileDescriptors: [UnixFD] = []
+    /// Memfds the kdbus transport may pass for large byte arrays in the body.
+    var payloads: [MemfdPayload] = []
+
+    /// No arguments.
+    static let empty = EncodedArguments(body: [])
+}
+
 /// Encodes a parameter pack into a body.
-func encodeArguments<each T: DBusRepresentable>(_ values: repeat each T) throws -> ([DBusValue], [UnixFD]) {
+func encodeArguments<each T: DBusRepresentable>(_ values: repeat each T) throws -> EncodedArguments {
     var context = DBusEncodingContext()
     var body: [DBusValue] = []
     for value in repeat each values { body.append(try value.dbusValue(in: &context)) }
-    return (body, context.fileDescriptors)
+    return EncodedArguments(body: body, fileDescriptors: context.fileDescriptors, payloads: context.memfdPayloads)
 }
 
 /// The D-Bus types of a parameter pack, in order.

@@ -81,12 +81,15 @@ public struct MethodContext: Sendable {
     public func emit<each Argument: DBusRepresentable>(
         _ signal: SignalDeclaration<repeat each Argument>, from path: ObjectPath, _ arguments: repeat each Argument
     ) throws {
-        let (body, descriptors) = try encodeArguments(repeat each arguments)
-        _ = try core.send(Message.signal(path: path.rawValue, interface: signal.interface, member: signal.name, body: body),
-                          fileDescriptors: descriptors)
+        let encoded = try encodeArguments(repeat each arguments)
+        _ = try core.send(Message.signal(path: path.rawValue, interface: signal.interface, member: signal.name, body: encoded.body),
+                          fileDescriptors: encoded.fileDescriptors, payloads: encoded.payloads)
     }
     /// The caller's unique name.
     public var sender: String? { message.message.sender }
+    /// The caller's credentials as the bus vouches for them with this call (kdbus transport,
+    /// metadata asked for); nil otherwise.
+    public var senderCredentials: SenderCredentials? { message.senderCredentials }
     /// The path the call was addressed to.
     public var path: String? { message.message.path }
 
@@ -103,7 +106,7 @@ struct ExportedInterface: Sendable {
 }
 
 struct ExportedMethod: Sendable {
-    typealias Handler = @Sendable (ReceivedMessage) async throws -> ([DBusValue], [UnixFD])
+    typealias Handler = @Sendable (ReceivedMessage) async throws -> EncodedArguments
     let name: String
     let inputTypes: [SignatureType]
     let outputTypes: [SignatureType]

@@ -68,9 +68,9 @@ final class ObjectServer: Sendable {
     private func emitFromManager<each A: DBusRepresentable>(
         _ manager: ObjectPath, _ signal: SignalDeclaration<repeat each A>, _ arguments: repeat each A
     ) throws {
-        let (body, descriptors) = try encodeArguments(repeat each arguments)
-        _ = try core.send(Message.signal(path: manager.rawValue, interface: signal.interface, member: signal.name, body: body),
-                          fileDescriptors: descriptors)
+        let encoded = try encodeArguments(repeat each arguments)
+        _ = try core.send(Message.signal(path: manager.rawValue, interface: signal.interface, member: signal.name, body: encoded.body),
+                          fileDescriptors: encoded.fileDescriptors, payloads: encoded.payloads)
     }
 
     static func readableProperties(of interface: ExportedInterface) async -> [String: Variant] {
@@ -85,7 +85,7 @@ final class ObjectServer: Sendable {
 
     func handle(_ call: ReceivedMessage) async {
         let message = call.message
-        let outcome: Result<([DBusValue], [UnixFD]), DBusError>
+        let outcome: Result<EncodedArguments, DBusError>
         do {
             outcome = .success(try await MethodContext.$current.withValue(MethodContext(message: call, core: core)) {
                 try await dispatch(call)
@@ -97,20 +97,21 @@ final class ObjectServer: Sendable {
         }
         guard !message.flags.contains(.noReplyExpected) else { return }
         switch outcome {
-        case .success(let (body, descriptors)):
-            _ = try? core.send(Message.methodReturn(replyTo: message, body: body), fileDescriptors: descriptors)
+        case .success(let encoded):
+            _ = try? core.send(Message.methodReturn(replyTo: message, body: encoded.body),
+                               fileDescriptors: encoded.fileDescriptors, payloads: encoded.payloads)
         case .failure(let error):
             _ = try? core.send(Message.error(replyTo: message, name: error.name, message: error.message))
         }
     }
 
-    private func dispatch(_ call: ReceivedMessage) async throws -> ([DBusValue], [UnixFD]) {
+    private func dispatch(_ call: ReceivedMessage) async throws -> EncodedArguments {
         let message = call.message
         let path = ObjectPath(validated: message.path ?? "/")
         let member = message.member ?? ""
         switch message.interface {
         case PeerInterface.name?: return try peer(member)
-        case IntrospectableInterface.name? where member == "Introspect": return ([.string(introspect(path))], [])
+        case IntrospectableInterface.name? where member == "Introspect": return EncodedArguments(body: [.string(introspect(path))])
         case PropertiesInterface.name?: return try await properties(call, path: path)
         case ObjectManagerInterface.name? where member == "GetManagedObjects" && isManager(path):
             return try encodeArguments(await managedObjects(below: path))
@@ -118,7 +119,7 @@ final class ObjectServer: Sendable {
         }
         if message.interface == nil {
             if member == "Ping" { return try peer(member) }
-            if member == "Introspect" { return ([.string(introspect(path))], []) }
+            if member == "Introspect" { return EncodedArguments(body: [.string(introspect(path))]) }
         }
         let interfaces = registry.withLock { $0.objects[path] }
         guard let interfaces else {
@@ -145,10 +146,10 @@ final class ObjectServer: Sendable {
 
     private func isManager(_ path: ObjectPath) -> Bool { registry.withLock { $0.managers.contains(path) } }
 
-    private func peer(_ member: String) throws -> ([DBusValue], [UnixFD]) {
+    private func peer(_ member: String) throws -> EncodedArguments {
         switch member {
-        case "Ping": return ([], [])
-        case "GetMachineId": return ([.string(try Self.machineID())], [])
+        case "Ping": return .empty
+        case "GetMachineId": return EncodedArguments(body: [.string(try Self.machineID())])
         default: throw DBusError(name: DBusError.unknownMethod, message: "No such method '\(member)' in org.freedesktop.DBus.Peer")
         }
     }
@@ -187,7 +188,7 @@ final class ObjectServer: Sendable {
 
     // MARK: Properties
 
-    private func properties(_ call: ReceivedMessage, path: ObjectPath) async throws -> ([DBusValue], [UnixFD]) {
+    private func properties(_ call: ReceivedMessage, path: ObjectPath) async throws -> EncodedArguments {
         let member = call.message.member ?? ""
         do {
             switch member {
@@ -216,7 +217,7 @@ final class ObjectServer: Sendable {
                 if property.emitsChangedSignal {
                     try emitChanged(interface: interface, at: path, [name: try await property.getter()])
                 }
-                return ([], [])
+                return .empty
             default:
                 throw unknownMethod(call.message)
             }
@@ -240,10 +241,10 @@ final class ObjectServer: Sendable {
     }
 
     func emitChanged(interface: String, at path: ObjectPath, _ changed: [String: Variant], invalidated: [String] = []) throws {
-        let (body, descriptors) = try encodeArguments(interface, changed, invalidated)
+        let encoded = try encodeArguments(interface, changed, invalidated)
         let signal = PropertiesInterface.propertiesChanged
-        _ = try core.send(Message.signal(path: path.rawValue, interface: signal.interface, member: signal.name, body: body),
-                          fileDescriptors: descriptors)
+        _ = try core.send(Message.signal(path: path.rawValue, interface: signal.interface, member: signal.name, body: encoded.body),
+                          fileDescriptors: encoded.fileDescriptors)
     }
 
     // MARK: ObjectManager

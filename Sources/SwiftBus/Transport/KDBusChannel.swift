@@ -399,30 +399,40 @@ public final class KDBusChannel: @unchecked Sendable {
     private func take(_ record: KDBusRecord) throws(KDBusChannelError) {
         switch record {
         case .receive(let receive):
-            let fdCount = Int(receive.fdCount)
-            let total = fdCount + Int(receive.memfdCount)
-            guard arrivedFDs.count >= total else {
-                throw .protocolViolation("RECV announces \(total) descriptors, \(arrivedFDs.count) arrived")
-            }
-            let fds = Array(arrivedFDs[0..<fdCount])
-            let memfds = Array(arrivedFDs[fdCount..<total])
-            arrivedFDs.removeFirst(total)
             let contents: KDBusSliceContents
+            let metadata: KDBusMetadata
             do {
-                contents = try pool.withSlice(offset: receive.poolOffset, length: receive.length) { slice in
-                    Result { () throws(KDBusItemError) in try KDBusSliceReader.read(slice) }
+                (contents, metadata) = try pool.withSlice(offset: receive.poolOffset, length: receive.length) { slice in
+                    Result { () throws(KDBusItemError) in try KDBusSliceReader.read(slice) }.flatMap { contents in
+                        Result { () throws(KDBusMetadataError) in (contents, try KDBusMetadata(items: contents.items, in: slice)) }
+                            .mapError { $0 as any Error }
+                    }
                 }.get()
             } catch let error as PoolError {
                 throw .pool(error)
             } catch let error as KDBusItemError {
                 throw .slice(error)
+            } catch let error as KDBusMetadataError {
+                throw .protocolViolation("\(error)")
             } catch {
                 throw .protocolViolation("\(error)")
             }
+            let fdCount = Int(receive.fdCount)
+            let messageTotal = fdCount + Int(receive.memfdCount)
+            // A pidfd item means one more descriptor after the message's (docs/kdbus-transport.md §7).
+            let hasPidfd = contents.items.contains { $0.type == .pidfd }
+            let total = messageTotal + (hasPidfd ? 1 : 0)
+            guard arrivedFDs.count >= total else {
+                throw .protocolViolation("RECV announces \(total) descriptors, \(arrivedFDs.count) arrived")
+            }
+            let fds = Array(arrivedFDs[0..<fdCount])
+            let memfds = Array(arrivedFDs[fdCount..<messageTotal])
+            let pidfd = hasPidfd ? arrivedFDs[messageTotal] : nil
+            arrivedFDs.removeFirst(total)
             if !memfds.isEmpty { held[receive.poolOffset] = memfds }
             ready.append(KDBusReceivedMessage(
                 poolOffset: receive.poolOffset, sliceLength: receive.length, priority: receive.priority,
-                sequence: contents.header.sequence, items: contents.items, fds: fds, memfds: memfds,
+                sequence: contents.header.sequence, items: contents.items, fds: fds, memfds: memfds, processDescriptor: pidfd, metadata: metadata,
                 broadcastsLostBefore: lostSinceReceive))
             lostSinceReceive = 0
         case .broadcastsLost(let lost):

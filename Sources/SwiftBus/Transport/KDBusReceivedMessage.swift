@@ -19,6 +19,11 @@ public struct KDBusReceivedMessage: Sendable, Hashable {
     /// Memfds holding body parts, indexed by payload-memfd items; owned by the channel
     /// until `release`.
     public let memfds: [CInt]
+    /// The sender's pidfd when the slice has a pidfd item (metadata `pidfd` asked for), owned
+    /// by the caller.
+    public let processDescriptor: CInt?
+    /// The slice's metadata items, decoded (empty when the connection asked for none).
+    public let metadata: KDBusMetadata
     /// Broadcasts the broker dropped for this connection (pool full) and reported since the
     /// previous message was received.
     public let broadcastsLostBefore: UInt64

@@ -39,8 +39,15 @@ extension DBusRepresentable {
 public struct DBusEncodingContext: Sendable {
     /// The descriptors to send with the message; they are duplicated when sent, the values keep theirs.
     public private(set) var fileDescriptors: [UnixFD] = []
+    /// Payloads whose memfds the kdbus transport may pass instead of their bytes.
+    public private(set) var memfdPayloads: [MemfdPayload] = []
 
     public init() {}
+
+    /// Offers `payload`'s memfd for the message (used only on the kdbus transport).
+    public mutating func attach(_ payload: MemfdPayload) {
+        memfdPayloads.append(payload)
+    }
 
     /// Adds `descriptor` to the message and returns its index.
     public mutating func attach(_ descriptor: UnixFD) -> UInt32 {
@@ -54,8 +61,13 @@ public struct DBusEncodingContext: Sendable {
 public struct DBusDecodingContext: Sendable {
     /// The descriptors that arrived with the message, by index.
     public let fileDescriptors: [UnixFD]
+    /// Memfd parts the message arrived with (kdbus transport), for `MemfdPayload` to adopt.
+    public let memfdPayloads: [MemfdPayload]
 
-    public init(fileDescriptors: [UnixFD] = []) { self.fileDescriptors = fileDescriptors }
+    public init(fileDescriptors: [UnixFD] = [], memfdPayloads: [MemfdPayload] = []) {
+        self.fileDescriptors = fileDescriptors
+        self.memfdPayloads = memfdPayloads
+    }
 
     /// The descriptor a `h` value refers to.
     public func fileDescriptor(at index: UInt32) throws -> UnixFD {

@@ -110,3 +110,14 @@ func runInBackground(_ executable: String, _ arguments: [String]) async throws -
         }
     }
 }
+
+/// Bounds for tests that start a waiting swiftbusctl (monitor, wait) and feed it until it
+/// has seen what it waits for: a loaded machine may be slow to start it, but a test must
+/// never wait for ever, so the process is killed (`timeout -s KILL`: it inherits the test
+/// runner's blocked signals, so SIGTERM would not end it) and the test then fails.
+enum Feeding {
+    /// Feeds, 250 ms apart, before the test gives up on the waiting process.
+    static let attempts = 120
+    /// Seconds after which the waiting process is killed.
+    static let processDeadline = "45"
+}

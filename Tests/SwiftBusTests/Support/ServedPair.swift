@@ -9,10 +9,10 @@ struct ServedPair {
     let state: TestState
     let proxy: Proxy<TestInterface>
 
-    init(on bus: TestBus) async throws {
+    init(on bus: TestBus, server serverOptions: ConnectionOptions = .default, client clientOptions: ConnectionOptions = .default) async throws {
         let address = try bus.address()
-        server = try await Connection.connect(to: address)
-        client = try await Connection.connect(to: address)
+        server = try await Connection.connect(to: address, options: serverOptions)
+        client = try await Connection.connect(to: address, options: clientOptions)
         state = TestState()
         server.export(testImplementation(state, path: Self.path), at: Self.path)
         proxy = Proxy(connection: client, destination: server.uniqueName, path: Self.path)

@@ -17,6 +17,11 @@ enum TestInterface: DBusInterface {
     static let writeTo = method("WriteTo", (UnixFD, String).self, returns: Void.self)
     static let openPipe = method("OpenPipe", String.self, returns: UnixFD.self)
     static let bytes = method("Bytes", [UInt8].self, returns: (UInt32, [UInt8]).self)
+    static let digest = method("Digest", [UInt8].self, returns: (UInt64, UInt64).self)
+    /// The same `ay` taken as a MemfdPayload: its length, digest, and how many memfd parts the call came with.
+    static let payloadInfo = method("PayloadInfo", MemfdPayload.self, returns: (UInt64, UInt64, UInt32).self)
+    /// Returns a MemfdPayload of `count` pattern bytes.
+    static let makePayload = method("MakePayload", UInt32.self, returns: MemfdPayload.self)
     static let point = method("Mirror", Point.self, returns: Point.self)
     static let emit = method("Emit", String.self, returns: Void.self)
     static let counter = property("Counter", Int32.self, access: .readwrite)
@@ -77,6 +82,12 @@ func testImplementation(_ state: TestState, path: ObjectPath) -> InterfaceImplem
     }
     object.method(TestInterface.openPipe) { text in try pipeHolding(text) }
     object.method(TestInterface.bytes) { bytes in (UInt32(bytes.count), Array(bytes.reversed())) }
+    object.method(TestInterface.digest) { bytes in (UInt64(bytes.count), payloadDigest(bytes)) }
+    object.method(TestInterface.payloadInfo) { payload in
+        let parts = UInt32(MethodContext.current?.message.memfdPayloads.count ?? 0)
+        return (UInt64(payload.count), payloadDigest(try payload.bytes), parts)
+    }
+    object.method(TestInterface.makePayload) { count in try MemfdPayload(patternPayload(Int(count), seed: 3)) }
     object.method(TestInterface.point) { point in Point(x: point.y, y: point.x, name: point.name + "!") }
     object.method(TestInterface.emit) { label in
         // Through the call's context, so the implementation does not capture its connection.
@@ -88,4 +99,35 @@ func testImplementation(_ state: TestState, path: ObjectPath) -> InterfaceImplem
     object.property(TestInterface.label, get: { "swiftbus" })
     object.signal(TestInterface.ticked)
     return object
+}
+
+/// A cheap whole-content fingerprint of a large payload (FNV-1a over 8-byte words, then
+/// the tail), so a 1 GiB transfer can be checked without sending it back.
+func payloadDigest(_ bytes: [UInt8]) -> UInt64 {
+    bytes.withUnsafeBytes { raw in
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        let words = raw.count / 8
+        for index in 0..<words { hash = (hash ^ raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) &* 0x100_0000_01b3 }
+        for index in (words * 8)..<raw.count { hash = (hash ^ UInt64(raw[index])) &* 0x100_0000_01b3 }
+        return hash
+    }
+}
+
+/// `count` bytes of a pattern that differs at every position modulo 251 (a prime, so no
+/// power-of-two slicing lines up with it). Built by doubling copies, so 1 GiB takes a
+/// fraction of a second even in a debug build and does not hog the cooperative pool.
+func patternPayload(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        let period = 251
+        for index in 0..<min(count, period) { buffer[index] = UInt8((Int(seed) + index) % period) }
+        var filled = min(count, period)
+        // Copying whole periods keeps the pattern: position i holds (seed + i) mod 251.
+        while filled < count {
+            let chunk = min(filled / period * period, count - filled)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[filled..<filled + chunk])
+                .update(fromContentsOf: UnsafeMutableBufferPointer(rebasing: buffer[0..<chunk]))
+            filled += chunk
+        }
+        initialized = count
+    }
 }

@@ -1,0 +1,248 @@
+/// Pool Transport: a connection's kdbus state — its receive pool, send arena and FREEs to send.
+import BusPlatform
+import DBusWire
+
+/// What an upgraded connection's I/O thread holds once the broker's POOL arrived
+/// (docs/kdbus-transport.md §3–§8): the read-only pool view, the send arena it created, and
+/// the pool offsets it is done with, sent back as FREE records once per wake-up. A class
+/// only to give the non-copyable pool and arena one owner that an optional can hold; it
+/// lives on the I/O thread alone.
+final class PoolTransport {
+    let agreement: KDBusAgreement
+    private let pool: PoolView
+    private var arena: SendArena
+    private var freeOffsets: [UInt64] = []
+    private var freeBytesPending = 0
+
+    /// Slices held back for a later FREE before one is sent at once: a FREE rides along
+    /// with the next SEND (one write, one broker wake-up for both) or goes after
+    /// `ConnectionIO.freeDelay`, unless this many have piled up.
+    static let maxDeferredFrees = 48
+    /// Fraction of the pool (1/n) that deferred FREEs may hold before they go at once.
+    static let deferredPoolShare = 8
+
+    /// Maps the pool the broker sent (after checking its seals and size) and creates the arena.
+    init(poolFile: consuming FileDescriptor, agreement: KDBusAgreement) throws(KDBusTransportError) {
+        self.agreement = agreement
+        do {
+            pool = try PoolView.map(poolFile, expectedSize: agreement.poolSize)
+        } catch { throw .system("mapping the receive pool", error) }
+        do {
+            arena = try SendArena.create(size: agreement.arenaSize)
+        } catch { throw .system("creating the send arena", error) }
+    }
+
+    /// The ARENA announcement and the descriptor that goes with it.
+    func arenaAnnouncement() throws(KDBusTransportError) -> (record: [UInt8], descriptor: UnixFD) {
+        do {
+            return (KDBusRecord.arenaAnnouncement(size: UInt64(arena.size)).bytes, UnixFD(try arena.descriptorForBroker()))
+        } catch { throw .system("duplicating the arena descriptor", error) }
+    }
+
+    // MARK: Sending
+
+    /// Bytes of the arena that hold messages.
+    private var arenaDataSize: Int { arena.size - PoolLimits.arenaControlSize }
+
+    /// Splits a marshalled message for sending: byte arrays of at least the negotiated
+    /// threshold go into new sealed memfds. A message that would not fit the arena even
+    /// then has every byte array of a page or more moved out, so it still travels.
+    func stage(_ message: [UInt8], fileDescriptors: [UnixFD], payloads: [MemfdPayload] = []) throws(KDBusTransportError) -> StagedMessage {
+        let result = message.withUnsafeBytes { bytes -> Result<StagedMessage, KDBusTransportError> in
+            do throws(KDBusTransportError) {
+                var ranges = try memfdRanges(in: bytes, threshold: agreement.memfdThreshold, payloads: payloads)
+                var parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges.map(\.range))
+                if arenaLength(parts, messageLength: bytes.count) > arenaDataSize {
+                    ranges = try memfdRanges(in: bytes, threshold: KDBusLimits.minMemfdThreshold, payloads: payloads)
+                    parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges.map(\.range))
+                }
+                var memfds: [UnixFD] = []
+                for (range, payload) in ranges {
+                    do {
+                        if let payload {
+                            memfds.append(try payload.descriptorForSending())
+                        } else {
+                            memfds.append(UnixFD(try SealedMemfd.make(UnsafeRawBufferPointer(rebasing: bytes[range]))))
+                        }
+                    } catch { throw .system("passing a payload memfd of \(range.count) bytes", error) }
+                }
+                return .success(StagedMessage(bytes: message, parts: ranges.isEmpty ? [] : parts,
+                                              fileDescriptors: fileDescriptors, memfds: memfds))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// The byte arrays to pass as memfds: each that a `MemfdPayload` argument holds (its own
+    /// memfd goes, as §8 asks of memory the user already has in one), and each other one of
+    /// at least `threshold` bytes (a new memfd).
+    private func memfdRanges(
+        in message: UnsafeRawBufferPointer, threshold: Int, payloads: [MemfdPayload]
+    ) throws(KDBusTransportError) -> [(range: Range<Int>, payload: MemfdPayload?)] {
+        let smallest = payloads.map(\.count).filter { $0 > 0 }.min() ?? threshold
+        let candidates: [Range<Int>]
+        do { candidates = try LargeByteArrayFinder.ranges(in: message, threshold: min(threshold, smallest)) } catch {
+            throw .badPayloadItems("outgoing message does not parse: \(error)")
+        }
+        var unused = payloads
+        var chosen: [(range: Range<Int>, payload: MemfdPayload?)] = []
+        for range in candidates {
+            let bytes = UnsafeRawBufferPointer(rebasing: message[range])
+            if let index = unused.firstIndex(where: { $0.holds(bytes) }) {
+                chosen.append((range, unused.remove(at: index)))
+            } else if range.count >= threshold {
+                chosen.append((range, nil))
+            }
+        }
+        return chosen
+    }
+
+    private func arenaLength(_ parts: [KDBusMessageParts.Part], messageLength: Int) -> Int {
+        parts.count <= 1 ? messageLength : KDBusMessageParts.partsListLength(parts)
+    }
+
+    /// Writes a staged message into the arena and returns its SEND record, or nil when the
+    /// broker has not yet consumed enough of the arena (try again on a later event).
+    func write(_ staged: StagedMessage) throws(KDBusTransportError) -> [UInt8]? {
+        let length = arenaLength(staged.parts, messageLength: staged.bytes.count)
+        guard length <= arenaDataSize else {
+            throw .badPayloadItems("a message of \(length) bytes outside memfds cannot fit the \(arena.size)-byte send arena")
+        }
+        let written = staged.bytes.withUnsafeBytes { message -> Result<PoolSlice, PoolError> in
+            Result { () throws(PoolError) -> PoolSlice in
+                try arena.write(length: length) { target in
+                    if staged.parts.isEmpty {
+                        target.copyMemory(from: message)
+                    } else {
+                        KDBusMessageParts.writePartsList(staged.parts, of: message, into: target)
+                    }
+                }
+            }
+        }
+        let slice: PoolSlice
+        switch written {
+        case .success(let value): slice = value
+        case .failure(.full): return nil
+        case .failure(let error): throw .system("writing to the send arena", error)
+        }
+        let send = KDBusRecord.Send(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length),
+                                    fdCount: UInt16(staged.fileDescriptors.count), memfdCount: UInt16(staged.memfds.count))
+        return KDBusRecord.send(send).bytes
+    }
+
+    // MARK: Receiving
+
+    /// A received message and, when the connection asked for any, its sender's metadata.
+    struct Received {
+        var message: Message
+        var metadata: KDBusMetadata?
+        /// The memfd parts, as payloads a `MemfdPayload` argument can adopt.
+        var payloads: [MemfdPayload] = []
+    }
+
+    /// Decodes the message a RECV announced, straight from the pool (or, when it has memfd
+    /// parts, from the parts joined), with its metadata items, and queues its slice for FREE.
+    func receive(
+        _ record: KDBusRecord.Receive, memfds: borrowing [UnixFD], fileDescriptorCount: Int
+    ) throws(KDBusTransportError) -> Received {
+        let wantsMetadata = !agreement.metadata.isEmpty
+        defer {
+            freeOffsets.append(record.poolOffset)
+            freeBytesPending += Int(record.length)
+        }
+        let decoded: Result<Received, KDBusTransportError>
+        do {
+            decoded = try pool.withSlice(offset: record.poolOffset, length: record.length) { slice in
+                Result { () throws(KDBusTransportError) -> Received in
+                    let message = try Self.decode(slice, memfds: memfds, fileDescriptorCount: fileDescriptorCount)
+                    var received = Received(message: message, payloads: Self.payloads(in: slice, memfds: memfds))
+                    guard wantsMetadata else { return received }
+                    do {
+                        received.metadata = try KDBusMetadata(slice: slice)
+                    } catch { throw .badPayloadItems("metadata: \(error)") }
+                    return received
+                }
+            }
+        } catch { throw .badPayloadItems("RECV names \(error)") }
+        return try decoded.get()
+    }
+
+    /// The message of a slice: read in place when it is one inline part, else joined from
+    /// its parts (KDBusPayloadJoiner, shared with `KDBusChannel`).
+    static func decode(_ slice: UnsafeRawBufferPointer, memfds: [UnixFD], fileDescriptorCount: Int) throws(KDBusTransportError) -> Message {
+        let contents: KDBusSliceContents
+        do { contents = try KDBusSliceReader.read(slice) } catch { throw .badPayloadItems("\(error)") }
+        try checkPayloadItems(contents.items, in: slice, memfdCount: memfds.count)
+        do {
+            if let range = KDBusPayloadJoiner.singleInlineRange(contents.items, in: slice) {
+                return try Message(decoding: UnsafeRawBufferPointer(rebasing: slice[range]), unixFDsReceived: fileDescriptorCount)
+            }
+            let raw = memfds.map { $0.rawValue ?? -1 }
+            let joined: [UInt8]
+            do { joined = try KDBusPayloadJoiner.join(contents.items, slice: slice, memfds: raw) } catch {
+                throw KDBusTransportError.badPayloadItems("\(error)")
+            }
+            return try Message(decoding: joined, unixFDsReceived: fileDescriptorCount)
+        } catch let error as KDBusTransportError {
+            throw error
+        } catch {
+            throw .badPayloadItems("the message in the slice is invalid: \(error)")
+        }
+    }
+
+    /// The memfd parts of a slice already decoded (so its items are known to be sound).
+    private static func payloads(in slice: UnsafeRawBufferPointer, memfds: [UnixFD]) -> [MemfdPayload] {
+        guard !memfds.isEmpty, let contents = try? KDBusSliceReader.read(slice) else { return [] }
+        return contents.items.filter { $0.type == .payloadMemfd }.map { item in
+            let length = Int(slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound))
+            let index = Int(slice.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 8))
+            return MemfdPayload(received: memfds[index], count: length)
+        }
+    }
+
+    /// What §7 asks beyond the joiner's checks: at least one payload item, and each memfd
+    /// named exactly once (a broker naming one twice would make us map it twice).
+    private static func checkPayloadItems(_ items: [KDBusItem], in slice: UnsafeRawBufferPointer, memfdCount: Int) throws(KDBusTransportError) {
+        var used = Set<UInt32>()
+        var payloadItems = 0
+        for item in items where item.type == .payloadInline || item.type == .payloadMemfd {
+            payloadItems += 1
+            guard item.type == .payloadMemfd else { continue }
+            let index = slice.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 8)
+            guard index < UInt32(memfdCount), used.insert(index).inserted else {
+                throw .badPayloadItems("memfd index \(index) of \(memfdCount) repeated or out of range")
+            }
+        }
+        guard payloadItems > 0 else { throw .badPayloadItems("no payload item") }
+    }
+
+    /// Whether slices wait for a FREE.
+    var hasPendingFrees: Bool { !freeOffsets.isEmpty }
+
+    /// Whether the pending FREEs should go now rather than wait for a SEND to ride with.
+    var pendingFreesAreUrgent: Bool {
+        freeOffsets.count >= Self.maxDeferredFrees || freeBytesPending >= pool.size / Self.deferredPoolShare
+    }
+
+    /// The FREE records for every slice received since the last call, ⌈n/3⌉ of them in one buffer.
+    func takeFreeRecords() -> [UInt8] {
+        guard !freeOffsets.isEmpty else { return [] }
+        defer {
+            freeOffsets.removeAll(keepingCapacity: true)
+            freeBytesPending = 0
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((freeOffsets.count + 2) / 3 * KDBusLimits.recordSize)
+        for record in KDBusRecord.Free.batch(freeOffsets) { bytes += KDBusRecord.free(record).bytes }
+        return bytes
+    }
+}
+
+/// A message ready for the arena: its bytes, the parts list (empty when it goes whole) and
+/// the descriptors its SEND carries — its own fds, then the payload memfds made for it.
+struct StagedMessage {
+    let bytes: [UInt8]
+    let parts: [KDBusMessageParts.Part]
+    let fileDescriptors: [UnixFD]
+    let memfds: [UnixFD]
+}
