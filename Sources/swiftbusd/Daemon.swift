@@ -12,6 +12,11 @@ import Logging
 /// The process around the broker. It binds every listener before forking, so when the
 /// parent of `--fork` prints the address and exits, the bus is already accepting.
 struct Daemon {
+    /// Where logind's state is read for `at_console` (default /run/systemd); tests point it
+    /// at a directory of their own.
+    static let systemdRuntimeVariable = "SWIFTBUSD_SYSTEMD_RUNTIME_DIR"
+    /// dbus-daemon's switch that keeps a forked daemon's stdout and stderr open.
+    static let debugOutputVariable = "DBUS_DEBUG_OUTPUT"
     let options: SwiftbusdOptions
     let config: BusConfig
     let logger = Logger(label: "swiftbusd")
@@ -28,6 +33,9 @@ struct Daemon {
         let broker = Broker(config: config, loop: loop, logger: logger)
         let options = self.options
         broker.configurationReloader = { () throws(ConfigError) -> BusConfig in try loadConfig(options) }
+        if let directory = Broker.environment(Daemon.systemdRuntimeVariable), !directory.isEmpty {
+            broker.consoleSeats = ConsoleSeats(runDirectory: directory)
+        }
         let addresses = listen(broker)
         guard let printed = addresses.first else { fail("no address to listen on") }
         broker.activationAddress = printed
@@ -111,12 +119,18 @@ struct Daemon {
         }
     }
 
-    /// A daemon keeps no terminal: stdin and stdout go to /dev/null; stderr stays for the log.
+    /// A daemon keeps none of its starter's streams, as dbus-daemon's `_dbus_become_daemon`:
+    /// stdin, stdout and stderr go to /dev/null, so whoever started it and reads its output
+    /// to the end (a test, a shell's `$(...)`) sees end of file once the parent exits.
+    /// `DBUS_DEBUG_OUTPUT` keeps stdout and stderr, as there, for a log.
     private func redirectStandardStreamsToNull() {
         let null = open("/dev/null", O_RDWR)
         guard null >= 0 else { return }
         dup2(null, 0)
-        dup2(null, 1)
+        if Broker.environment(Daemon.debugOutputVariable).map({ $0.isEmpty }) ?? true {
+            dup2(null, 1)
+            dup2(null, 2)
+        }
         if null > 2 { close(null) }
     }
 

@@ -59,41 +59,40 @@ private func converse(on address: String) throws -> [String] {
 @Suite("swiftbusd policy", .serialized)
 struct BrokerPolicyTests {
     @Test("deny rules refuse send, receive and ownership; allowed traffic still flows")
-    func denyRules() throws {
-        let broker = try BrokerProcess(policy: restrictivePolicy)
-        defer { broker.stop() }
-        let seen = try converse(on: broker.address)
-        try #require(seen.count == 4)
-        #expect(seen[0].hasPrefix("\(accessDenied): Rejected send message, 2 matched rules; type=\"method_call\""))
-        #expect(seen[0].contains("interface=\"com.example.Forbidden\" member=\"Ping\""))
-        #expect(seen[0].contains("sender=\"CALLER\"") && seen[0].contains("destination=\"com.example.Service\""))
-        #expect(seen[1].hasPrefix("\(accessDenied): Rejected receive message, "))
-        #expect(seen[2] == "\(accessDenied): Connection \"CALLER\" is not allowed to own the service "
-                + "\"com.example.NotYours\" due to security policies in the configuration file")
-        // Reserved names are refused before the policy is asked.
-        #expect(!seen[3].hasPrefix(accessDenied))
+    func denyRules() async throws {
+        try await BrokerProcess.run(policy: restrictivePolicy) { broker in
+            let seen = try converse(on: broker.address)
+            try #require(seen.count == 4)
+            #expect(seen[0].hasPrefix("\(accessDenied): Rejected send message, 2 matched rules; type=\"method_call\""))
+            #expect(seen[0].contains("interface=\"com.example.Forbidden\" member=\"Ping\""))
+            #expect(seen[0].contains("sender=\"CALLER\"") && seen[0].contains("destination=\"com.example.Service\""))
+            #expect(seen[1].hasPrefix("\(accessDenied): Rejected receive message, "))
+            #expect(seen[2] == "\(accessDenied): Connection \"CALLER\" is not allowed to own the service "
+                    + "\"com.example.NotYours\" due to security policies in the configuration file")
+            // Reserved names are refused before the policy is asked.
+            #expect(!seen[3].hasPrefix(accessDenied))
+        }
     }
 
     @Test("the open session policy refuses nothing")
-    func openPolicy() throws {
-        let broker = try BrokerProcess()
-        defer { broker.stop() }
-        let client = try TestClient(address: broker.address)
-        try client.connect()
-        let reply = try client.call(driverCall("RequestName", [.string("com.example.NotYours"), .uint32(0)]))
-        #expect(reply.body == [.uint32(1)])
+    func openPolicy() async throws {
+        try await BrokerProcess.run { broker in
+            let client = try broker.client()
+            let reply = try client.call(driverCall("RequestName", [.string("com.example.NotYours"), .uint32(0)]))
+            #expect(reply.body == [.uint32(1)])
+        }
     }
 
     @Test("the refusal texts are dbus-daemon's, word for word",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dbus-daemon")))
-    func sameTextsAsDBusDaemon() throws {
-        let broker = try BrokerProcess(policy: restrictivePolicy)
-        defer { broker.stop() }
-        let ours = try converse(on: broker.address)
-        let daemon = try ReferenceDaemon(policy: restrictivePolicy)
-        defer { daemon.stop() }
-        let theirs = try converse(on: daemon.address)
-        #expect(ours == theirs)
+    func sameTextsAsDBusDaemon() async throws {
+        try await BrokerProcess.run(policy: restrictivePolicy) { broker in
+            let ours = try converse(on: broker.address)
+            let daemon = try ReferenceDaemon(policy: restrictivePolicy)
+            defer { daemon.stop() }
+            let theirs = try converse(on: daemon.address)
+            #expect(ours == theirs)
+        }
     }
 }
 

@@ -22,7 +22,8 @@ final class BrokerProcess: @unchecked Sendable {
 
     /// Limits written into the test config, by dbus-daemon's names; `policy`: the
     /// `<policy>` blocks.
-    init(limits: [String: Int] = [:], policy: String = BrokerProcess.openPolicy, extraArguments: [String] = []) throws {
+    init(limits: [String: Int] = [:], policy: String = BrokerProcess.openPolicy, extraArguments: [String] = [],
+         environment extraEnvironment: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbusd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         socketPath = directory.appendingPathComponent("bus").path
@@ -44,6 +45,7 @@ final class BrokerProcess: @unchecked Sendable {
         process.arguments = ["--config-file", configFile.path, "--nofork", "--print-address"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFTBUSD_LOG_LEVEL"] = "info"
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
@@ -65,6 +67,31 @@ final class BrokerProcess: @unchecked Sendable {
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Starts a swiftbusd, runs `body` with it on a thread of its own (`offPool`: the
+    /// tests block on sockets and processes), and stops it whatever happens.
+    static func run(limits: [String: Int] = [:], policy: String = BrokerProcess.openPolicy, extraArguments: [String] = [],
+                    environment: [String: String] = [:],
+                    _ body: (BrokerProcess) throws -> Void) async throws {
+        try await offPool {
+            let broker = try BrokerProcess(limits: limits, policy: policy, extraArguments: extraArguments, environment: environment)
+            defer { broker.stop() }
+            try body(broker)
+        }
+    }
+
+    /// A new client that has authenticated (with fd passing) and said Hello; its unique
+    /// name is `uniqueName`.
+    func client() throws -> TestClient {
+        let client = try TestClient(address: address)
+        try client.connect()
+        return client
+    }
+
+    /// Lines of the log that contain every one of `fragments`.
+    func logLines(containing fragments: String...) -> [Substring] {
+        log.split(separator: "\n").filter { line in fragments.allSatisfy { line.contains($0) } }
+    }
 
     func stop() {
         if process.isRunning {

@@ -90,22 +90,24 @@ struct PolicyDaemonTests {
     ]
 
     @Test(arguments: scenarios)
-    func sameDecisionsAndTexts(_ scenario: Scenario) throws {
-        let bus = try PrivateDaemon(rules: scenario.rules + "\n" + Self.harness)
-        defer { bus.stop() }
-        let policy = bus.engine.policy(forUser: geteuid(), groups: SystemUserDatabase().groups(ofUser: geteuid()) ?? [])
-        var refused = 0
-        for call in scenario.calls {
-            let sent = try bus.send(call)
-            let expected = expectation(for: call, policy: policy, sender: sent, bus: bus)
-            if sent.error.contains("AccessDenied") { refused += 1 }
-            if let expected {
-                #expect(sent.error == "Error org.freedesktop.DBus.Error.AccessDenied: \(expected)", "\(call)")
-            } else {
-                #expect(sent.status == 0 && sent.error.isEmpty, "\(call): \(sent.error)")
+    func sameDecisionsAndTexts(_ scenario: Scenario) async throws {
+        try await offPool {
+            let bus = try PrivateDaemon(rules: scenario.rules + "\n" + Self.harness)
+            defer { bus.stop() }
+            let policy = bus.engine.policy(forUser: geteuid(), groups: SystemUserDatabase().groups(ofUser: geteuid()) ?? [])
+            var refused = 0
+            for call in scenario.calls {
+                let sent = try bus.send(call)
+                let expected = expectation(for: call, policy: policy, sender: sent, bus: bus)
+                if sent.error.contains("AccessDenied") { refused += 1 }
+                if let expected {
+                    #expect(sent.error == "Error org.freedesktop.DBus.Error.AccessDenied: \(expected)", "\(call)")
+                } else {
+                    #expect(sent.status == 0 && sent.error.isEmpty, "\(call): \(sent.error)")
+                }
             }
+            #expect(refused == scenario.refused)
         }
-        #expect(refused == scenario.refused)
     }
 
     /// Our AccessDenied text for `call`, or nil if we would deliver it.

@@ -38,21 +38,23 @@ extension Broker {
         bytes.withUnsafeBytes { raw in
             guard let view = try? MessageHeaderView(validating: raw, unixFDsReceived: fds.count) else { return }
             if let destination {
-                if let receiver = peers[destination], !receiver.isClosed {
+                if let receiver = peers[destination], !receiver.isClosed,
+                   allowsFromBus(view, to: receiver, eavesdropping: false) {
                     deliverDriverMessage(raw, to: receiver, fds: fds)
                 } else {
                     for fd in fds { closeDescriptor(fd) }
                 }
             } else {
                 matches.forEachRecipient(of: view, sender: nil, destination: nil) { id in
-                    guard let receiver = peers[id], !receiver.isClosed, receiver.state.isActive else { return }
+                    guard let receiver = peers[id], !receiver.isClosed, receiver.state.isActive,
+                          allowsFromBus(view, to: receiver, eavesdropping: false) else { return }
                     enqueue(raw, for: receiver, fds: nil, count: 0)
                 }
             }
             if eavesdropRuleCount > 0 && destination != nil {
                 matches.forEachRecipient(of: view, sender: nil, destination: destination) { id in
                     guard id != destination, let receiver = peers[id], !receiver.isClosed, receiver.state.isActive,
-                          fds.isEmpty else { return }
+                          fds.isEmpty, allowsFromBus(view, to: receiver, eavesdropping: true) else { return }
                     enqueue(raw, for: receiver, fds: nil, count: 0)
                 }
             }

@@ -45,7 +45,10 @@ extension Broker {
     /// Computes `peer`'s rules once. Only a peer some rule restricts is recorded, so on a
     /// bus where nobody is restricted (the session bus) every check is one `isEmpty` test.
     func assignPolicy(to peer: Peer) {
-        let rules = policy.policy(forUser: UInt32(peer.identity.process.userID), groups: peer.identity.groups)
+        let uid = UInt32(peer.identity.process.userID)
+        // logind is asked only when some block depends on it: it costs a file read.
+        let atConsole = policy.hasConsoleRules && consoleSeats.isAtConsole(uid: uid)
+        let rules = policy.policy(forUser: uid, groups: peer.identity.groups, atConsole: atConsole)
         let key = ObjectIdentifier(peer)
         if rules.allowsEverySend && rules.allowsEveryReceive && rules.allowsEveryOwnership {
             restrictedPeers[key] = nil
@@ -91,35 +94,70 @@ extension Broker {
         if sendRules == nil && receiveRules == nil { return true }
         let facts = PolicyMessage(header: message)
         var refusal: (AccessDeniedText.Complaint, Int)?
-        if let sendRules,
-           case .deny(let matched) = sendRules.checkSend(facts, requestedReply: requestedReply,
-                                                         to: BrokerNameHolder(broker: self, peer: receiverID)) {
-            refusal = (.rejectedSend, matched)
-        } else if let receiveRules,
-                  case .deny(let matched) = receiveRules.checkReceive(
-                    facts, requestedReply: requestedReply, from: BrokerNameHolder(broker: self, peer: senderID)) {
+        if let sendRules {
+            switch sendRules.checkSend(facts, requestedReply: requestedReply, to: BrokerNameHolder(broker: self, peer: receiverID)) {
+            case .deny(let matched): refusal = (.rejectedSend, matched)
+            case .allowAndLog(let matched):
+                logPolicy(.wouldReject, matched, facts, requestedReply, from: (sender, senderID), to: (receiver, receiverID))
+            case .allow: break
+            }
+        }
+        if refusal == nil, let receiveRules,
+           case .deny(let matched) = receiveRules.checkReceive(
+            facts, requestedReply: requestedReply, from: BrokerNameHolder(broker: self, peer: senderID)) {
             refusal = (.rejectedReceive, matched)
         }
         guard let (complaint, matched) = refusal else { return true }
+        // dbus-daemon logs every refusal of a message to its addressed recipient.
+        let text = logPolicy(complaint, matched, facts, requestedReply, from: (sender, senderID), to: (receiver, receiverID))
         if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
-            let text = AccessDeniedText.message(
-                complaint, matchedRules: matched, message: facts, requestedReply: requestedReply,
-                sender: accessDeniedParty(sender, id: senderID), receiver: accessDeniedParty(receiver, id: receiverID))
             sendError(to: senderID, replySerial: message.serial, name: Broker.accessDeniedError, message: text)
         }
         return false
+    }
+
+    /// Logs a policy decision in dbus-daemon's words (the AccessDenied text, or "Would
+    /// reject message" for an allowing `log="true"` rule) and returns the text. A nil
+    /// party is the bus driver.
+    @discardableResult
+    func logPolicy(_ complaint: AccessDeniedText.Complaint, _ matched: Int, _ facts: PolicyMessage, _ requestedReply: Bool,
+                   from sender: (Peer, PeerID)?, to receiver: (Peer, PeerID)?) -> String {
+        let text = AccessDeniedText.message(
+            complaint, matchedRules: matched, message: facts, requestedReply: requestedReply,
+            sender: sender.map { accessDeniedParty($0.0, id: $0.1) }, receiver: receiver.map { accessDeniedParty($0.0, id: $0.1) })
+        logger.notice("\(text)")
+        return text
     }
 
     /// A message to the bus driver, judged by the sender's send rules alone.
     func allowsDriverCall(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID) -> Bool {
         guard !restrictedPeers.isEmpty, let rules = restrictedPeers[ObjectIdentifier(sender)] else { return true }
         let facts = PolicyMessage(header: message)
-        guard case .deny(let matched) = rules.checkSendByDestination(facts, requestedReply: false) else { return true }
-        if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
-            let text = AccessDeniedText.message(
-                .rejectedSend, matchedRules: matched, message: facts, requestedReply: false,
-                sender: accessDeniedParty(sender, id: senderID), receiver: nil)
-            sendError(to: senderID, replySerial: message.serial, name: Broker.accessDeniedError, message: text)
+        switch rules.checkSendByDestination(facts, requestedReply: false) {
+        case .allow:
+            return true
+        case .allowAndLog(let matched):
+            logPolicy(.wouldReject, matched, facts, false, from: (sender, senderID), to: nil)
+            return true
+        case .deny(let matched):
+            let text = logPolicy(.rejectedSend, matched, facts, false, from: (sender, senderID), to: nil)
+            if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
+                sendError(to: senderID, replySerial: message.serial, name: Broker.accessDeniedError, message: text)
+            }
+            return false
+        }
+    }
+
+    /// Whether a message from the bus driver (a reply, NameOwnerChanged, NameAcquired…) may
+    /// reach `receiver`: dbus-daemon asks the receiver's receive rules with no sending
+    /// connection, so `receive_sender="org.freedesktop.DBus"` rules decide, and replies count
+    /// as requested. A refused message to its addressed recipient is logged, as there.
+    func allowsFromBus(_ message: MessageHeaderView, to receiver: Peer, eavesdropping: Bool) -> Bool {
+        guard !restrictedPeers.isEmpty, let rules = restrictedPeers[ObjectIdentifier(receiver)] else { return true }
+        let facts = PolicyMessage(header: message)
+        guard case .deny(let matched) = rules.checkReceiveFromBus(facts, eavesdropping: eavesdropping) else { return true }
+        if !eavesdropping && message.string(.destination) != nil, let id = receiver.id {
+            logPolicy(.rejectedReceive, matched, facts, facts.isReply, from: nil, to: (receiver, id))
         }
         return false
     }
@@ -133,9 +171,15 @@ extension Broker {
         let receiveRules = restrictedPeers[ObjectIdentifier(receiver)]
         if sendRules == nil && receiveRules == nil { return true }
         let facts = PolicyMessage(header: message)
-        if let sendRules,
-           !sendRules.checkSend(facts, requestedReply: false, to: BrokerNameHolder(broker: self, peer: receiverID)).isAllowed {
-            return false
+        if let sendRules {
+            switch sendRules.checkSend(facts, requestedReply: false, to: BrokerNameHolder(broker: self, peer: receiverID)) {
+            case .deny: return false
+            case .allowAndLog(let matched):
+                if let sender = peers[senderID] {
+                    logPolicy(.wouldReject, matched, facts, false, from: (sender, senderID), to: (receiver, receiverID))
+                }
+            case .allow: break
+            }
         }
         guard let receiveRules else { return true }
         let sender = BrokerNameHolder(broker: self, peer: senderID)

@@ -260,6 +260,7 @@ extension Broker {
         sender.uniqueNameBytes.withUnsafeBytes { name in
             receiver.output.appendForwarded(message, sender: name, headerLength: headerLength, bodyIn: storage, fds: duplicates)
         }
+        chargeInFlight(sender, to: receiver, bytes: headerLength + message.body.count, fds: message.unixFDCount)
         scheduleFlush(receiver)
         return true
     }
@@ -277,6 +278,7 @@ extension Broker {
         guard admits(bytes.count, fds: count, for: receiver), let duplicates = duplicates(of: sender, count: count, for: receiver)
         else { return false }
         receiver.output.append(bytes, fds: duplicates)
+        if let sender { chargeInFlight(sender, to: receiver, bytes: bytes.count, fds: count) }
         scheduleFlush(receiver)
         return true
     }

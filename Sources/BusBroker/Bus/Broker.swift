@@ -61,8 +61,16 @@ public final class Broker {
     /// The deadline the reply timer is armed for, if any.
     var armedReplyDeadline: UInt64?
     var listeners: [Listener] = []
+    /// Connections accepted that have not said Hello, against `max_incomplete_connections`.
+    var incompleteConnections = 0
+    /// True while the listeners stop accepting because of `max_incomplete_connections`.
+    var listenersPaused = false
+    /// What each user's connections hold, against the per-user limits.
+    var accounting = UserAccounting()
     /// `UpdateActivationEnvironment`'s variables, for services the bus starts.
     var activationEnvironment: [String: String] = [:]
+    /// Where `at_console` policy blocks learn who has a seat (systemd-logind's state).
+    public var consoleSeats = ConsoleSeats()
     /// Reloads the configuration for `ReloadConfig` and SIGHUP; set by the executable.
     public var configurationReloader: (() throws(ConfigError) -> BusConfig)?
     let machineID: String
@@ -103,10 +111,6 @@ public final class Broker {
 
     /// Takes a freshly accepted connection: reads its credentials, starts SASL.
     func accept(_ socket: consuming UnixSocket) {
-        if connections.count >= limits.maxCompletedConnections + limits.maxIncompleteConnections {
-            logger.warning("refusing a connection: \(connections.count) connections open, the limit is max_completed_connections=\(limits.maxCompletedConnections) + max_incomplete_connections=\(limits.maxIncompleteConnections)")
-            return
-        }
         let credentials: PeerCredentials
         do {
             credentials = try socket.peerCredentials()
@@ -128,6 +132,7 @@ public final class Broker {
             return
         }
         connections[ObjectIdentifier(peer)] = peer
+        incompleteConnectionOpened()
         prepareSenderMetadata(peer)  // kdbus metadata hook
         logger.debug("\(peer.logName) connected")
         armAuthenticationTimeout(for: peer)
@@ -177,6 +182,8 @@ public final class Broker {
         _ = Glibc.shutdown(peer.socket.descriptor.rawValue, CInt(SHUT_RDWR))
         connections[ObjectIdentifier(peer)] = nil
         restrictedPeers[ObjectIdentifier(peer)] = nil
+        connectionEnded(peer)
+        releaseInFlight(of: peer, all: true)
         guard let id = peer.id else { return }
         peers[id] = nil
         monitors[id] = nil
@@ -237,13 +244,10 @@ public final class Broker {
                 return
             }
         } while drained && peer.kdbus?.hasWaiting == true
-        guard drained != !peer.isWaitingToWrite, let registration = peer.registration else { return }
+        releaseInFlight(of: peer)
+        guard drained != !peer.isWaitingToWrite else { return }
         peer.isWaitingToWrite = !drained
-        do {
-            try loop.setInterest(drained ? .readable : [.readable, .writable], for: registration)
-        } catch {
-            disconnect(peer, reason: "cannot watch its socket: \(error)")
-        }
+        updateInterest(peer)
     }
 
     // MARK: - Reload

@@ -33,6 +33,9 @@ public enum LimitName: String, CaseIterable, Sendable {
     case maxContainersPerUser = "max_containers_per_user"
     case maxContainerMetadataBytes = "max_container_metadata_bytes"
     case maxConnectionsPerContainer = "max_connections_per_container"
+    /// swiftbusd's own: the well-known names all connections of one uid may hold or queue
+    /// for together (DESIGN §5 fair shares). dbus-daemon rejects a file that sets it.
+    case maxNamesPerUser = "max_names_per_user"
 
     /// What the value counts.
     public var unit: LimitUnit {
@@ -63,6 +66,8 @@ public enum LimitName: String, CaseIterable, Sendable {
         case .maxContainersPerUser: 16
         case .maxContainerMetadataBytes: 4096
         case .maxConnectionsPerContainer: 8
+        // dbus-broker's conversion of per-connection limits into a user's share.
+        case .maxNamesPerUser: 256 * 512
         }
     }
 

@@ -69,6 +69,10 @@ extension Broker {
         if let denial = ownershipRefusal(of: name, by: call.caller) {
             throw DriverError(name: Broker.accessDeniedError, message: denial)
         }
+        if !registry.holdsOrQueues(name, peer: call.caller), let refusal = userNameQuotaRefusal(for: call.caller) {
+            logger.warning("refusing RequestName \(name) from \(call.peer.logName): \(refusal.logMessage)")
+            throw DriverError(name: refusal.dbusErrorName, message: refusal.message)
+        }
         do throws(NameRegistryError) {
             let outcome = try registry.requestName(
                 name, by: call.caller, flags: RequestNameFlags(rawValue: uint32Argument(call, 1)))

@@ -23,11 +23,16 @@ extension Broker {
 
     /// Answers `Hello`, the first message of every connection.
     func driverHello(_ view: MessageHeaderView, from peer: Peer) {
+        if let refusal = helloRefusal(for: peer) {
+            refuseHello(view, from: peer, because: refusal)
+            return
+        }
         let id = allocator.allocate()
         peer.id = id
         peer.uniqueNameBytes = Array(id.uniqueName.utf8)
         peer.state = .active
         peers[id] = peer
+        connectionCompleted(peer, id: id)
         logger.debug("\(peer.logName) said Hello")
         reply(to: view.serial, of: id, body: [.string(id.uniqueName)])
         emit(registry.addPeer(id))

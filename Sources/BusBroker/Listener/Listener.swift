@@ -21,7 +21,7 @@ final class Listener: IOEventHandler {
     }
 
     func handleEvents(_ events: IOEvents, in loop: EventLoop) {
-        for _ in 0..<BrokerLimits.acceptsPerEvent {
+        for _ in 0..<BrokerLimits.acceptsPerEvent where broker.acceptsConnections {
             do {
                 guard let connection = try socket.accept() else { break }
                 broker.accept(connection)

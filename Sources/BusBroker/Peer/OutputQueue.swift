@@ -45,6 +45,10 @@ struct OutputQueue: ~Copyable {
     /// Lends queued descriptors to `sendmsg`; grows to the most one message carried, then
     /// is reused, so a peer that never receives fds never allocates it.
     private var sendList = DescriptorList(reservingCapacity: 0)
+    /// Bytes ever appended and ever written, in stream order: positions that outlive the
+    /// buffer's reuse, for `InFlightCharges`.
+    private(set) var totalAppended: UInt64 = 0
+    private(set) var totalWritten: UInt64 = 0
 
     init() {}
 
@@ -68,6 +72,7 @@ struct OutputQueue: ~Copyable {
         mark(fds)
         bytes.append(message)
         if !body.isEmpty { bytes.append(body) }
+        totalAppended += UInt64(message.count + body.count)
     }
 
     /// Appends `message` as the broker forwards it (SENDER set to `sender`, unknown header
@@ -79,6 +84,7 @@ struct OutputQueue: ~Copyable {
                                   bodyIn storage: UnsafeMutableRawPointer?, fds: [CInt]) {
         mark(fds)
         let body = message.body
+        totalAppended += UInt64(headerLength + body.count)
         let inline = storage == nil ? body.count : 0
         let destination = bytes.appendUninitialized(headerLength + inline)
         let written = message.writeRewrittenHeader(sender: sender, to: destination)
@@ -139,6 +145,7 @@ struct OutputQueue: ~Copyable {
         if nextMark > sent {
             let written = try socket.send(bytes[sent..<nextMark])
             sent += written
+            totalWritten += UInt64(written)
             return sent == nextMark
         }
         let mark = marks[markHead]
@@ -151,6 +158,7 @@ struct OutputQueue: ~Copyable {
             sendList.removeAll()  // the receiver has its own copies now
             markHead += 1
             sent += written
+            totalWritten += UInt64(written)
             return sent == end
         } catch {
             // Not sent: hand the numbers back to the queue without closing them.
@@ -167,6 +175,7 @@ struct OutputQueue: ~Copyable {
         let written = try socket.send(UnsafeRawBufferPointer(start: splice.base + from, count: count))
         spliceSent += written
         splicedBytes -= written
+        totalWritten += UInt64(written)
         guard written == count else { return false }
         splice.base.deallocate()
         spliceHead += 1

@@ -36,6 +36,18 @@ final class Peer: IOEventHandler {
     var matchRuleCount = 0
     /// How many of its match rules eavesdrop.
     var eavesdropRuleCount = 0
+    /// When fds arrived whose message is not complete yet (monotonic ns), for `pending_fd_timeout`.
+    var descriptorsPendingSince: UInt64?
+    var isPendingDescriptorTimerArmed = false
+    /// Bytes and fds of this peer's messages still queued for receivers (`max_incoming_*`).
+    var inFlightBytes = 0
+    var inFlightFDs = 0
+    /// True while `inFlight*` is at a `max_incoming_*` limit: the socket is not read.
+    var isReadThrottled = false
+    /// Set the first time it is throttled: one log line per peer, not one per stall.
+    var hasBeenThrottled = false
+    /// The senders of the messages in `output`.
+    var charges = InFlightCharges()
 
     var input = InputBuffer()
     var receivedDescriptors = ReceivedDescriptors()
@@ -63,8 +75,10 @@ final class Peer: IOEventHandler {
 
     func handleEvents(_ events: IOEvents, in loop: EventLoop) {
         if events.contains(.writable) { broker.flush(self) }
-        if !isClosed && (events.contains(.readable) || !events.isDisjoint(with: .hangup) || events.contains(.error)) {
-            readAvailable()
+        // A throttled peer is still read on hangup, or level-triggered epoll would spin on it.
+        let hungUp = !events.isDisjoint(with: .hangup) || events.contains(.error)
+        if !isClosed && ((events.contains(.readable) && !isReadThrottled) || hungUp) {
+            readAvailable(evenIfThrottled: hungUp)
         }
         broker.flushPending()
     }
@@ -75,8 +89,9 @@ final class Peer: IOEventHandler {
     /// just to be told EAGAIN: that `recvmsg` was a quarter of the broker's system calls per
     /// message. Bytes that arrive later, or that the kernel held back at an fd or
     /// credentials boundary, make the socket readable again and bring us back.
-    private func readAvailable() {
+    private func readAvailable(evenIfThrottled: Bool) {
         for _ in 0..<BrokerLimits.readsPerEvent {
+            if isReadThrottled && !evenIfThrottled { return }
             let drained = readAndProcessOnce()
             if isClosed || drained { return }
         }
@@ -218,6 +233,9 @@ final class Peer: IOEventHandler {
         }
         if !isClosed && input.isEmpty && receivedDescriptors.count > 0 {
             broker.disconnect(self, reason: "sent \(receivedDescriptors.count) fds that no message declared (UNIX_FDS mismatch)")
+        }
+        if !isClosed && (receivedDescriptors.count > 0) != (descriptorsPendingSince != nil) {
+            broker.descriptorsPendingChanged(self)
         }
     }
 }

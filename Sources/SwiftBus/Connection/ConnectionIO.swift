@@ -215,6 +215,11 @@ final class ConnectionIO: IOEventHandler {
             switch received {
             case .success(let value): count = value
             case .failure(.system(.wouldBlock)): return
+            case .failure(.system(.connectionReset)):
+                // A bus that exits with bytes of ours unread resets instead of closing: the
+                // same end for the user.
+                shutDown("the bus closed the connection")
+                return
             case .failure(let error):
                 shutDown("receive failed: \(error)")
                 return

@@ -10,7 +10,10 @@ struct ProcessOutput: Sendable {
 
 /// Runs `arguments` with extra environment and waits for it asynchronously: blocking a
 /// thread of the two-thread cooperative pool could starve the handlers that answer the
-/// very process we are waiting for.
+/// very process we are waiting for. Each pipe is drained to its end by a plain blocking read
+/// on a Dispatch thread (a `readabilityHandler` set and cleared around the process's exit
+/// crashed libdispatch's event loop under load); the exit status comes last, once both
+/// pipes are closed.
 func runProcess(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: arguments[0])
@@ -20,37 +23,23 @@ func runProcess(_ arguments: [String], environment: [String: String] = [:]) asyn
     let errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
-    let collected = OutputCollector()
-    output.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData, error: false) }
-    errors.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData, error: true) }
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
+    try process.run()
+    async let out = readToEnd(output.fileHandleForReading)
+    async let err = readToEnd(errors.fileHandleForReading)
+    let (standardOutput, standardError) = await (out, err)
+    let status = await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            process.waitUntilExit()
+            continuation.resume(returning: process.terminationStatus)
+        }
     }
-    output.fileHandleForReading.readabilityHandler = nil
-    errors.fileHandleForReading.readabilityHandler = nil
-    collected.append(output.fileHandleForReading.readDataToEndOfFile(), error: false)
-    collected.append(errors.fileHandleForReading.readDataToEndOfFile(), error: true)
-    return collected.result(status: status)
+    return ProcessOutput(status: status, standardOutput: String(decoding: standardOutput, as: UTF8.self),
+                         standardError: String(decoding: standardError, as: UTF8.self))
 }
 
-/// Gathers a process's output from the pipes' handler threads.
-final class OutputCollector: @unchecked Sendable {
-    // Invariant: both buffers are touched only under `lock`.
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
-
-    func append(_ data: Data, error: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if error { err.append(data) } else { out.append(data) }
-    }
-
-    func result(status: Int32) -> ProcessOutput {
-        lock.lock()
-        defer { lock.unlock() }
-        return ProcessOutput(status: status, standardOutput: String(decoding: out, as: UTF8.self),
-                             standardError: String(decoding: err, as: UTF8.self))
+/// Everything `handle` yields until end of file, read on a Dispatch thread.
+private func readToEnd(_ handle: FileHandle) async -> Data {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: handle.readDataToEndOfFile()) }
     }
 }
