@@ -48,8 +48,13 @@ struct TransportNegotiationTests {
         // mapped and first touched on both sides; reads split at each fd-carrying record),
         // measured at about half a classic connect in a debug build; that it adds no
         // waiting is `singleWrite`'s proof.
+        // Compared pair by pair (each offered connect with the classic one right after it),
+        // so load that comes and goes during the run hits both sides of a pair alike.
+        let differences = zip(offered, classic).map { $0 - $1 }.sorted()
+        let medianDifference = differences[differences.count / 2]
         let slack = bus == .swiftbusd ? classicMedian : classicMedian / 4
-        #expect(offeredMedian <= classicMedian + slack + Self.connectNoise)
+        print("connect via \(bus): median paired difference \(medianDifference), allowed \(slack + Self.connectNoise)")
+        #expect(medianDifference <= slack + Self.connectNoise)
     }
 
     /// Scheduling noise a median of `connectSamples` may carry on a loaded two-core machine.
