@@ -17,11 +17,11 @@ struct SliceAllocator {
     // `freeByStart`, `freeByEnd` and exactly one size list at `listIndex[start]`; busy
     // slices are in `busy`; free + busy bytes == capacity.
     let capacity: Int
-    private var freeByStart: [Int: Int] = [:]
-    private var freeByEnd: [Int: Int] = [:]
+    private var freeByStart = OffsetTable()
+    private var freeByEnd = OffsetTable()
     private var lists: [[Int]] = Array(repeating: [], count: PoolLimits.sizeClasses)
-    private var listIndex: [Int: Int] = [:]
-    private var busy: [Int: Int] = [:]
+    private var listIndex = OffsetTable()
+    private var busy = OffsetTable()
     private(set) var freeBytes: Int
 
     init(capacity: Int, startingAt base: Int = 0) {
@@ -112,7 +112,7 @@ struct SliceAllocator {
 
     /// Checks every invariant; for tests.
     func checkInvariants() -> Bool {
-        let ranges = freeByStart.sorted { $0.key < $1.key }
+        let ranges = freeByStart.pairs.sorted { $0.key < $1.key }
         for (index, range) in ranges.enumerated() {
             if freeByEnd[range.key + range.value] != range.key { return false }
             guard let position = listIndex[range.key], lists[Self.sizeClass(range.value)].indices.contains(position),
@@ -120,7 +120,7 @@ struct SliceAllocator {
             if index > 0, ranges[index - 1].key + ranges[index - 1].value >= range.key { return false }
         }
         let listed = lists.reduce(0) { $0 + $1.count }
-        return listed == ranges.count && freeBytes + busy.values.reduce(0, +) == capacity
-            && freeByStart.values.reduce(0, +) == freeBytes
+        return listed == ranges.count && freeBytes + busy.pairs.reduce(0) { $0 + $1.value } == capacity
+            && freeByStart.pairs.reduce(0) { $0 + $1.value } == freeBytes
     }
 }
