@@ -41,7 +41,7 @@ struct KDBusPartsTests {
         // Only the small pieces stay inline: the header, the list and 8-byte padding per inline part.
         #expect(list.count <= bytes.count - 16_001 + 16 + 7 * KDBusMessageParts.payloadItemSize + 7 * 8)
         bytes.withUnsafeBytes { message in list.withUnsafeMutableBytes { KDBusMessageParts.writePartsList(parts, of: message, into: $0) } }
-        let memfds = try ranges.map { range in try bytes.withUnsafeBytes { UnixFD(try SealedMemfd.make(UnsafeRawBufferPointer(rebasing: $0[range]))) } }
+        let memfds = try ranges.map { range in try bytes.withUnsafeBytes { UnixFD(try KDBusOutgoingPart.sealedMemfd(UnsafeRawBufferPointer(rebasing: $0[range]))) } }
         let decoded = try list.withUnsafeBytes { try PoolTransport.decode($0, memfds: memfds, fileDescriptorCount: 0) }
         #expect(decoded == original)
     }
@@ -75,7 +75,7 @@ struct KDBusPartsTests {
             }
             writer.finish(sequence: 1)
         }
-        let memfds = [UnixFD(try SealedMemfd.make(UnsafeRawBufferPointer(start: nil, count: 0)))]
+        let memfds = [UnixFD(try KDBusOutgoingPart.sealedMemfd(UnsafeRawBufferPointer(start: nil, count: 0)))]
         #expect(throws: KDBusTransportError.self) {
             try slice.withUnsafeBytes { try PoolTransport.decode($0, memfds: memfds, fileDescriptorCount: 0) }
         }

@@ -62,7 +62,7 @@ final class PoolTransport {
                         if let payload {
                             memfds.append(try payload.descriptorForSending())
                         } else {
-                            memfds.append(UnixFD(try SealedMemfd.make(UnsafeRawBufferPointer(rebasing: bytes[range]))))
+                            memfds.append(UnixFD(try KDBusOutgoingPart.sealedMemfd(UnsafeRawBufferPointer(rebasing: bytes[range]))))
                         }
                     } catch { throw .system("passing a payload memfd of \(range.count) bytes", error) }
                 }

@@ -21,7 +21,9 @@ public enum KDBusOutgoingPart: Sendable {
         let file = try MemoryFile.create(name: name, size: bytes.count)
         var written = 0
         while written < bytes.count {
-            written += try file.write(UnsafeRawBufferPointer(rebasing: bytes[written...]), atOffset: written)
+            let count = try file.write(UnsafeRawBufferPointer(rebasing: bytes[written...]), atOffset: written)
+            if count == 0 { throw Errno(rawValue: EIO) }
+            written += count
         }
         try file.addSeals(memfdSeals)
         return file

@@ -13,7 +13,7 @@ import Glibc
 /// copy of the bytes too (the wire values own their data), so the saving is the memfd, not
 /// that copy. A class: the memfd has one owner however often the value is copied.
 public final class MemfdPayload: DBusRepresentable, Sendable, CustomStringConvertible {
-    // Invariant: `file` is a memfd sealed with `SealedMemfd.payloadSeals`, at least `count` bytes long.
+    // Invariant: `file` is a memfd sealed with `KDBusOutgoingPart.memfdSeals`, at least `count` bytes long.
     private let file: UnixFD
     /// The payload's length in bytes.
     public let count: Int
@@ -21,7 +21,7 @@ public final class MemfdPayload: DBusRepresentable, Sendable, CustomStringConver
     /// A new sealed memfd holding `bytes`.
     public init(_ bytes: some Collection<UInt8>) throws {
         let array = Array(bytes)
-        file = try array.withUnsafeBytes { raw in UnixFD(try SealedMemfd.make(raw)) }
+        file = try array.withUnsafeBytes { raw in UnixFD(try KDBusOutgoingPart.sealedMemfd(raw)) }
         count = array.count
     }
 
@@ -34,7 +34,7 @@ public final class MemfdPayload: DBusRepresentable, Sendable, CustomStringConver
         do {
             seals = try descriptor.seals()
             size = try descriptor.size()
-            if !seals.isSuperset(of: SealedMemfd.payloadSeals) { try descriptor.addSeals(SealedMemfd.payloadSeals) }
+            if !seals.isSuperset(of: KDBusOutgoingPart.memfdSeals) { try descriptor.addSeals(KDBusOutgoingPart.memfdSeals) }
         } catch {
             throw MemfdPayloadError(errno: error)
         }
