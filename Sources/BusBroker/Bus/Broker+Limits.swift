@@ -124,7 +124,11 @@ extension Broker {
         loop.addTimer(after: .nanoseconds(Int64(delay))) { [weak self, weak peer] _ in
             guard let self, let peer, !peer.isClosed else { return }
             peer.isPendingDescriptorTimerArmed = false
-            guard let since = peer.descriptorsPendingSince else { return }
+            // Nothing held any more (whatever path consumed them): nothing to time out.
+            guard let since = peer.descriptorsPendingSince, peer.receivedDescriptors.count > 0 else {
+                peer.descriptorsPendingSince = nil
+                return
+            }
             let timeout = UInt64(self.limits.pendingFDTimeout) * 1_000_000
             let held = MonotonicInstant.now().nanoseconds - since
             if held >= timeout {

@@ -149,6 +149,11 @@ final class Peer: IOEventHandler {
         } else {
             processMessages()
         }
+        // After messages AND records: ARENA's memfd or a SEND's fds, claimed by a record, end
+        // a pending period just as a classic message's do.
+        if !isClosed && (receivedDescriptors.count > 0) != (descriptorsPendingSince != nil) {
+            broker.descriptorsPendingChanged(self)
+        }
     }
 
     /// True when `byte` can start a classic D-Bus message (its endianness mark). A record's
@@ -233,9 +238,6 @@ final class Peer: IOEventHandler {
         }
         if !isClosed && input.isEmpty && receivedDescriptors.count > 0 {
             broker.disconnect(self, reason: "sent \(receivedDescriptors.count) fds that no message declared (UNIX_FDS mismatch)")
-        }
-        if !isClosed && (receivedDescriptors.count > 0) != (descriptorsPendingSince != nil) {
-            broker.descriptorsPendingChanged(self)
         }
     }
 }
