@@ -12,13 +12,16 @@
 /// released when the receiver's socket has taken its last byte.
 ///
 /// Invariants: `charges[head...]` are unreleased, in increasing `end` order; `end` is a
-/// position in the receiver's monotonic count of appended bytes. The sender is held weakly:
-/// a sender that left has nothing to release. Appending reuses capacity, so a warm queue
-/// charges without allocating.
+/// position in the receiver's monotonic count of appended bytes. The sender is held
+/// strongly — a weak reference would cost a side-table load per message — so a sender that
+/// left stays allocated until the receiver writes or drops what it sent; `release` skips it
+/// then (it is closed, there is nothing to resume). The receiver's disconnect releases
+/// everything, so no cycle outlives both. Appending reuses capacity, so a warm queue charges
+/// without allocating.
 struct InFlightCharges {
     private struct Charge {
         var end: UInt64
-        weak var sender: Peer?
+        var sender: Peer
         var bytes: Int
         var fds: Int
     }
@@ -34,10 +37,11 @@ struct InFlightCharges {
     }
 
     /// Releases every charge whose message has been written (`end <= written`), handing
-    /// each live sender and its figures to `release`.
+    /// each sender still connected and its figures to `release`.
     mutating func release(upTo written: UInt64, _ release: (Peer, Int, Int) -> Void) {
         while head < charges.count && charges[head].end <= written {
-            if let sender = charges[head].sender { release(sender, charges[head].bytes, charges[head].fds) }
+            let charge = charges[head]
+            if !charge.sender.isClosed { release(charge.sender, charge.bytes, charge.fds) }
             head += 1
         }
         compact()

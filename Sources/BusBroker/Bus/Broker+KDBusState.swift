@@ -15,8 +15,10 @@ final class KDBusBrokerState {
     /// The memfd parts of the message being routed, if it came with any.
     var currentParts: KDBusBodyParts?
     /// The peer whose message is being routed (nil while the driver sends its own): what
-    /// metadata items in a slice describe.
-    var currentSender: Peer?
+    /// metadata items in a slice describe. `unowned(unsafe)`: it is set only while `route`
+    /// runs, whose caller holds the sender, so it needs no reference count — a retain and a
+    /// release on every message otherwise.
+    unowned(unsafe) var currentSender: Peer?
     /// Counts messages entering the bus (`Broker.route`, driver messages); slices carry it.
     var sequence: UInt64 = 0
     /// Largest pool and arena granted (`KDBusLimits` by default).
@@ -40,15 +42,17 @@ final class KDBusBrokerState {
     }
 
     /// Starts routing a message from `sender`: a new sequence number, and the sender for
-    /// slices. `leave` restores what was there (routing can nest: a driver call's replies).
-    func enter(from sender: Peer) -> SenderContext {
+    /// slices. Returns the sender routed before, which `leave` restores (routing can nest: a
+    /// driver call's replies).
+    func enter(from sender: Peer) -> Peer? {
         sequence &+= 1
-        defer { currentSender = sender }
-        return SenderContext(priority: currentPriority, parts: currentParts, sender: currentSender)
+        let previous = currentSender
+        currentSender = sender
+        return previous
     }
 
-    func leave(_ context: SenderContext) {
-        currentSender = context.sender
+    func leave(restoring previous: Peer?) {
+        currentSender = previous
     }
 
     /// Clears the sender context for a driver message; `resume` puts it back.

@@ -22,7 +22,7 @@ extension Broker {
     /// are warm.
     func route(_ message: MessageHeaderView, from sender: Peer) {
         let routing = kdbusState.enter(from: sender)  // kdbus hook: sequence number and sender for slices
-        defer { kdbusState.leave(routing) }
+        defer { kdbusState.leave(restoring: routing) }
         metadataContext.begin(sequence: kdbusState.sequence)  // kdbus metadata hook: a new receipt time
         switch sender.state {
         case .authenticating:
