@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Bus benchmark: swiftbusd against dbus-daemon and dbus-broker, side by side in one run.
 #
-# Usage: Benchmarks/Bus/run.sh [--smoke] [--repetitions N] [--no-callgrind] [--output FILE]
+# Usage: Benchmarks/Bus/run.sh [--smoke] [--repetitions N] [--no-callgrind] [--cases A,B] [--output FILE]
 #   Builds the two clients (buswork on our wire layer, sdbus-client on libsystemd's sd-bus)
 #   and swiftbusd (release), then runs runner.py, which prints the tables in markdown.
 #   --smoke: tiny counts, one repetition (under 30 s): checks the runner still works.
+#   --cases: only the rows whose name contains one of the comma-separated substrings (no
+#   callgrind); the floors and memcpy are always measured.
 #   A full run takes under 10 minutes. swiftbusd's column says "not built" when the broker
 #   cannot be built or started. Needs: dbus-daemon, dbus-broker, libsystemd-dev, gcc, and
 #   root (dbus-broker-launch runs in a private mount namespace, as in Tests/Support).

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import shutil
+import shlex
 import signal
 import statistics
 import subprocess
@@ -86,6 +87,7 @@ class Counts:
         self.raw = 500 if smoke else 20000
         self.memcpy_1m = 20 if smoke else 2000
         self.memcpy_16m = 2 if smoke else 100
+        self.memfd_16m = 2 if smoke else 40
         self.modes = ["unpinned"] if smoke else ["unpinned", "pinned"]
 
 
@@ -302,8 +304,12 @@ def set_affinity(pids, cpus):
 
 
 class Runner:
-    def __init__(self, counts, workdir):
+    def __init__(self, counts, workdir, case_filter=()):
         self.counts = counts
+        # Substrings of row names (--cases); empty runs every row.
+        self.case_filter = list(case_filter)
+        # (name, unit) -> per-repetition metric dicts of a floor, measured between the cases.
+        self.floor_samples = {}
         self.workdir = workdir
         self.buses = [Bus(name, workdir) for name in BUS_NAMES]
         self.servers = {}  # (bus name, client) -> Popen
@@ -474,7 +480,10 @@ class Runner:
             for k in c.scaling_k:
                 rows.append((f"round trip, 2^{k} pending replies", ["buswork"],
                              lambda b, cl, k=k: self.scaling(b, "pending replies", k, self.case_reply_scale)))
-        return rows
+        return [row for row in rows if self.selected(row[0])]
+
+    def selected(self, row):
+        return not self.case_filter or any(part in row for part in self.case_filter)
 
     def idle_row(self):
         return f"broker RSS, {self.counts.idle_connections} idle connections"
@@ -483,7 +492,7 @@ class Runner:
         running = [b for b in self.buses if b.running]
         # Memory first, while every bus is fresh: after the other cases a heap may keep
         # freed pages, which would hide the cost of a connection.
-        for bus in running:
+        for bus in running if self.selected(self.idle_row()) else []:
             try:
                 self.results[("unpinned", self.idle_row(), "buswork", bus.name)] = [self.case_idle_rss(bus, "buswork")]
             except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as error:
@@ -511,24 +520,33 @@ class Runner:
                                 continue
                             self.results.setdefault((mode, row, client, bus.name), []).append(metrics)
                     log(f"   {row}")
+                self.measure_floors(mode)
             self.pin(False)
 
-    def physical_limits(self):
-        """Raw socketpair ping-pong at the sizes of the bus's Echo calls, and memcpy."""
+    def measure_floors(self, mode):
+        """The round-trip floors of `mode`, once per repetition between the cases, so a floor
+        sees the same machine load as the cases divided by it."""
         c = self.counts
-        limits = []
-        # Per mode: a pinned round trip is divided by a pinned floor (both ends on one CPU).
-        for mode in c.modes:
-            self.pin(mode == "pinned")
-            for payload in [8, 4096]:
-                size = self.run_client("buswork", "message-size", "-", size=payload)["bytes"]
-                samples = [self.run_client("sdbus", "raw", "-", size=size, count=c.raw) for _ in range(c.repetitions)]
-                limits.append((f"raw socketpair ping-pong, {size} B (= Echo call with {payload} B), {mode}",
-                               median(samples, "median_us"), "µs median", median(samples, "p99_us")))
-            self.pin(False)
+        for payload in [8, 4096]:
+            size = self.run_client("buswork", "message-size", "-", size=payload)["bytes"]
+            name = f"raw socketpair ping-pong, {size} B (= Echo call with {payload} B), {mode}"
+            self.floor_samples.setdefault(name, []).append(self.run_client("sdbus", "raw", "-", size=size, count=c.raw))
+        name = f"1-byte pipe ping-pong (two pipes), {mode}"
+        self.floor_samples.setdefault(name, []).append(self.run_client("sdbus", "pipe", "-", count=c.raw))
+
+    def physical_limits(self):
+        """The round-trip floors measured between the cases (raw socketpair ping-pong at the
+        sizes of the bus's Echo calls, 1-byte pipe ping-pong), per mode: a pinned round trip is
+        divided by a pinned floor (both ends on one CPU). Then memcpy and a new sealed memfd."""
+        c = self.counts
+        limits = [(name, median(samples, "median_us"), "µs median", median(samples, "p99_us"))
+                  for name, samples in self.floor_samples.items()]
         for size, count, label in [(1 << 20, c.memcpy_1m, "1 MiB"), (16 << 20, c.memcpy_16m, "16 MiB")]:
             samples = [self.run_client("sdbus", "memcpy", "-", size=size, count=count) for _ in range(c.repetitions)]
             limits.append((f"memcpy {label}", median(samples, "mib_per_s"), "MiB/s", None))
+        samples = [self.run_client("sdbus", "memfd", "-", size=16 << 20, count=c.memfd_16m) for _ in range(c.repetitions)]
+        limits.append(("new sealed memfd holding 16 MiB (memfd_create, ftruncate, pwrite, seals)",
+                       median(samples, "mib_per_s"), "MiB/s", None))
         return limits
 
 
@@ -644,7 +662,8 @@ def tables(runner, limits):
             lines += [f"### {mode}, client: {label}", "",
                       "| case | metric | dbus-daemon | dbus-broker | swiftbusd | swiftbusd / dbus-broker |",
                       "|---|---|---:|---:|---:|---:|"]
-            rows = runner.cases(mode) + ([(runner.idle_row(), ["buswork"], None)] if mode == "unpinned" else [])
+            idle = mode == "unpinned" and runner.selected(runner.idle_row())
+            rows = runner.cases(mode) + ([(runner.idle_row(), ["buswork"], None)] if idle else [])
             for row, clients, _ in rows:
                 if client not in clients:
                     continue
@@ -680,11 +699,14 @@ def kdbus_table(runner, limits):
     the buswork client), and the raw socket: the figures issue 6's goals are stated in."""
     raw = {(mode, size): value for name, value, _, _ in limits for size in (8, 4096) for mode in runner.counts.modes
            if name.endswith(f"Echo call with {size} B), {mode}")}
+    pipe = {mode: value for name, value, _, _ in limits for mode in runner.counts.modes
+            if name == f"1-byte pipe ping-pong (two pipes), {mode}"}
     lines = []
     for mode in runner.counts.modes:
         lines += [f"### {mode}, kdbus transport (swiftbusd; client: buswork on KDBusChannel)", "",
-                  "| case | metric | kdbus | swiftbusd classic | dbus-broker | kdbus / dbus-broker | kdbus / raw socket |",
-                  "|---|---|---:|---:|---:|---:|---:|"]
+                  "| case | metric | kdbus | swiftbusd classic | dbus-broker | kdbus / dbus-broker | kdbus / raw socket "
+                  "| kdbus / pipe |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
         for row, clients, _ in runner.cases(mode):
             if "kdbus" not in clients:
                 continue
@@ -698,7 +720,10 @@ def kdbus_table(runner, limits):
                 size = 8 if row == "round trip 8 B" else 4096 if row == "round trip 4 KiB" else None
                 floor = raw.get((mode, size)) if key == "median_us" else None
                 versus_raw = f"{kdbus / floor:.2f}×" if kdbus is not None and floor else "—"
-                lines.append(f"| {row} | {unit} | {fmt(kdbus)} | {fmt(classic)} | {fmt(broker)} | {versus_broker} | {versus_raw} |")
+                bell = pipe.get(mode) if floor else None
+                versus_pipe = f"{kdbus / bell:.2f}×" if kdbus is not None and bell else "—"
+                lines.append(f"| {row} | {unit} | {fmt(kdbus)} | {fmt(classic)} | {fmt(broker)} | {versus_broker} "
+                             f"| {versus_raw} | {versus_pipe} |")
         lines.append("")
     return lines
 
@@ -756,10 +781,12 @@ def main():
     parser.add_argument("--output", help="write the tables (markdown) to this file too")
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts (a minute or so)")
     parser.add_argument("--repetitions", type=int, help="repetitions of every case (default 3; 1 with --smoke)")
+    parser.add_argument("--cases", help="comma-separated substrings: run only the rows whose name contains one "
+                        "(e.g. 'round trip 8 B,ay 16 MiB'); the floors are always measured")
     args = parser.parse_args()
     counts = Counts(args.smoke, args.repetitions)
     workdir = tempfile.mkdtemp(prefix="swiftbus-bench.")
-    runner = Runner(counts, workdir)
+    runner = Runner(counts, workdir, [part.strip() for part in (args.cases or "").split(",") if part.strip()])
     started = time.monotonic()
     try:
         runner.start()
@@ -768,13 +795,14 @@ def main():
         runner.stop()
         lines = ["## Environment", ""] + environment() + [
             f"- command: `Benchmarks/Bus/run.sh{' --smoke' if args.smoke else ''}"
-            f"{f' --repetitions {args.repetitions}' if args.repetitions else ''}` "
+            f"{f' --repetitions {args.repetitions}' if args.repetitions else ''}"
+            f"{f' --cases {shlex.quote(args.cases)}' if args.cases else ''}` "
             f"({counts.repetitions} repetitions, medians of per-repetition figures)", ""] + tables(runner, limits)
         if runner.failures:
             lines += ["### Failures", ""] + [f"- {f}" for f in runner.failures] + [""]
         # Written before the slow callgrind pass, so a problem there loses nothing.
         emit_report(lines, args.output)
-        if not (args.smoke or args.no_callgrind):
+        if not (args.smoke or args.no_callgrind or args.cases):  # a filtered run measures rows, not the broker
             emit_report(callgrind_table(callgrind_per_round_trip(workdir)), args.output, append=True)
         log(f"took {time.monotonic() - started:.0f} s")
     finally:
