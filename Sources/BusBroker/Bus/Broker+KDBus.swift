@@ -291,16 +291,17 @@ extension Broker {
         var descriptors = fds
         if let parts {
             // One more reference to each memfd, no copy of its bytes.
-            for index in composer.memfdOrder {
+            let duplicated = composer.forEachMemfd { index in
                 let copy = duplicateDescriptor(parts.memfds[index])
-                guard copy >= 0 else {
-                    for fd in descriptors { closeDescriptor(fd) }
-                    if let pidfd { closeDescriptor(pidfd) }
-                    try? connection.pool.free(offset: slice.offset)
-                    logger.warning("cannot duplicate a memfd for \(receiver.logName): errno \(currentErrno())")
-                    return false
-                }
-                descriptors.append(copy)
+                if copy >= 0 { descriptors.append(copy) }
+                return copy >= 0
+            }
+            guard duplicated else {
+                for fd in descriptors { closeDescriptor(fd) }
+                if let pidfd { closeDescriptor(pidfd) }
+                try? connection.pool.free(offset: slice.offset)
+                logger.warning("cannot duplicate a memfd for \(receiver.logName): errno \(currentErrno())")
+                return false
             }
         }
         let sequence = kdbusState.sequence
