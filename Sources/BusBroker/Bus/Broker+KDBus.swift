@@ -305,9 +305,12 @@ extension Broker {
             }
         }
         let sequence = kdbusState.sequence
-        let rejected = connection.pool.withSliceBytes(slice) { bytes -> WireError? in
+        // Set inside rather than returned: `withSliceBytes` is generic across modules and a
+        // Void result keeps it from allocating on every message.
+        var rejected: WireError?
+        connection.pool.withSliceBytes(slice) { bytes in
             composer.write(into: bytes, sequence: sequence) { writer in appendMetadata(wanted, to: &writer, descriptorsBeforePidfd: descriptors.count) }
-            return validateCopiedBody(in: bytes, after: KDBusSliceHeader.size + composer.itemsLength + message.count, length: body.count)
+            rejected = validateCopiedBody(in: bytes, after: KDBusSliceHeader.size + composer.itemsLength + message.count, length: body.count)
         }
         if let rejected {
             // Nobody saw it: the RECV was not queued. The sender is disconnected after routing.
