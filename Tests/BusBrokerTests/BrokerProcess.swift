@@ -23,7 +23,7 @@ final class BrokerProcess: @unchecked Sendable {
     /// Limits written into the test config, by dbus-daemon's names; `policy`: the
     /// `<policy>` blocks.
     init(limits: [String: Int] = [:], policy: String = BrokerProcess.openPolicy, extraArguments: [String] = [],
-         environment extraEnvironment: [String: String] = [:]) throws {
+         environment extraEnvironment: [String: String] = [:], executable: URL = BrokerProcess.executable) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbusd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         socketPath = directory.appendingPathComponent("bus").path
@@ -41,7 +41,7 @@ final class BrokerProcess: @unchecked Sendable {
         let configFile = directory.appendingPathComponent("bus.conf")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        process.executableURL = BrokerProcess.executable
+        process.executableURL = executable
         process.arguments = ["--config-file", configFile.path, "--nofork", "--print-address"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFTBUSD_LOG_LEVEL"] = "info"

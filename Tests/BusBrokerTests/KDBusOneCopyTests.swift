@@ -44,8 +44,11 @@ struct KDBusOneCopyTests {
         }
     }
 
-    /// A signal-free method call to `destination` whose body is the string `text`, and the
-    /// offset of the string's terminating NUL in the marshalled bytes.
+    /// A body long enough for the one-copy path (`KDBusBrokerState.oneCopyMinimumBody`, 8 KiB).
+    static let longText = String(repeating: "payload ", count: 1_500)
+
+    /// A method call to `destination` whose body is the string `text`, and the offset of the
+    /// string's terminating NUL in the marshalled bytes.
     static func call(to destination: String, text: String, serial: UInt32) throws -> (bytes: [UInt8], nul: Int) {
         var message = Message.methodCall(path: "/obj", interface: "com.example.Copy", member: "Take", destination: destination,
                                          body: [.string(text)], flags: .noReplyExpected)
@@ -54,11 +57,15 @@ struct KDBusOneCopyTests {
         return (bytes, bytes.count - 1)
     }
 
-    /// A stop flag the scribbler polls.
+    /// A stop flag the scribbler polls, and its count of toggles (so the test sends only
+    /// once it is really running).
     final class Flag: Sendable {
         private let value = Atomic<Bool>(false)
+        private let toggles = Atomic<Int>(0)
         var isSet: Bool { value.load(ordering: .relaxed) }
         func set() { value.store(true, ordering: .relaxed) }
+        var toggleCount: Int { toggles.load(ordering: .relaxed) }
+        func toggled() { toggles.add(1, ordering: .relaxed) }
     }
 
     /// A raw address handed to the scribbler thread; the test keeps its memory mapped.
@@ -89,7 +96,7 @@ struct KDBusOneCopyTests {
         try await BrokerProcess.run { broker in
             let receiver = try KDBusTestClient(address: broker.address)
             let writer = try ArenaWriter(address: broker.address)
-            var (bytes, nul) = try Self.call(to: receiver.uniqueName, text: "hello", serial: 2)
+            var (bytes, nul) = try Self.call(to: receiver.uniqueName, text: Self.longText, serial: 2)
             bytes[nul] = UInt8(ascii: "x")  // the string loses its terminator: the header is still valid
             try writer.send(bytes)
             #expect(writer.raw.waitForDisconnect())
@@ -100,12 +107,16 @@ struct KDBusOneCopyTests {
         }
     }
 
+    /// Sends while the arena is scribbled on: ~12 KiB each, so they all fit the receiver's
+    /// 1 MiB pool unread.
+    static let scribbledSends = 80
+
     @Test("a sender changing its arena while the broker reads it never gets an invalid message to the receiver")
     func scribblerCannotSmuggle() async throws {
         try await BrokerProcess.run { broker in
             let receiver = try KDBusTestClient(address: broker.address)
             let writer = try ArenaWriter(address: broker.address)
-            let (bytes, nul) = try Self.call(to: receiver.uniqueName, text: "payload", serial: 2)
+            let (bytes, nul) = try Self.call(to: receiver.uniqueName, text: Self.longText, serial: 2)
             let stop = Flag()
             // The byte to toggle, as a raw address: `writer` (and its mapping) outlives the
             // scribbler, which is joined below.
@@ -117,15 +128,18 @@ struct KDBusOneCopyTests {
                 while !stop.isSet {
                     value = value == 0 ? UInt8(ascii: "x") : 0
                     target.pointer.storeBytes(of: value, as: UInt8.self)
+                    stop.toggled()
                 }
                 finished.signal()
             }
+            while stop.toggleCount < 100_000 { usleep(100) }
             var sent = 0
             var disconnected = false
-            while sent < 2_000 && !disconnected {
+            while sent < Self.scribbledSends && !disconnected {
                 do {
                     try writer.send(bytes)
                     sent += 1
+                    usleep(500)  // the scribbler and the broker share two CPUs with us
                 } catch let error as Errno where error == .wouldBlock {
                     usleep(1_000)  // the broker is behind: its socket buffer is full
                 } catch {
@@ -137,7 +151,7 @@ struct KDBusOneCopyTests {
             // Every message that reached the receiver is whole and valid (receiveFresh decodes
             // it; an invalid one would end the loop early and fail the count below).
             let received = Self.takes(at: receiver)
-            #expect(received.allSatisfy { $0.body == [.string("payload")] })
+            #expect(received.allSatisfy { $0.body == [.string(Self.longText)] })
             #expect(received.count <= sent)
             print("scribbler: \(sent) sent, \(received.count) delivered valid, sender \(disconnected ? "disconnected" : "never caught")")
             #expect(try receiver.call(driverCall("GetId")).type == .methodReturn)

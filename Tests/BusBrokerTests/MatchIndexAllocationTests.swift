@@ -19,11 +19,12 @@ final class MallocCallCounter {
     /// Whether the counter can be opened here.
     static let isAvailable: Bool = MallocCallCounter() != nil
 
-    init?() {
+    /// `process`: 0 for this thread; a pid for that process's main thread (a broker's event loop).
+    init?(process: Int32 = 0) {
         guard let pmuType = Self.uprobePMUType() else { return nil }
         for name in Self.functions {
             guard let (path, offset) = Self.fileLocation(of: name) else { continue }
-            let descriptor = path.withCString { Self.openCounter(pmuType: pmuType, path: $0, offset: offset) }
+            let descriptor = path.withCString { Self.openCounter(pmuType: pmuType, path: $0, offset: offset, process: process) }
             guard descriptor >= 0 else {
                 descriptors.forEach { _ = close($0) }
                 return nil
@@ -79,7 +80,7 @@ final class MallocCallCounter {
     /// variadic call passes integer arguments exactly as a fixed one does.
     private typealias Syscall6 = @convention(c) (Int, UnsafeRawPointer, Int32, Int32, Int32, UInt) -> Int
 
-    private static func openCounter(pmuType: UInt32, path: UnsafePointer<CChar>, offset: UInt64) -> Int32 {
+    private static func openCounter(pmuType: UInt32, path: UnsafePointer<CChar>, offset: UInt64, process: Int32) -> Int32 {
         guard perfEventOpenNumber > 0, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syscall") else {
             return -1
         }
@@ -92,8 +93,8 @@ final class MallocCallCounter {
             raw.storeBytes(of: UInt64(UInt(bitPattern: path)), toByteOffset: 56, as: UInt64.self)  // uprobe_path
             raw.storeBytes(of: offset, toByteOffset: 64, as: UInt64.self)  // probe_offset
         }
-        // pid 0, cpu -1: this thread, on any CPU.
-        return attributes.withUnsafeBytes { Int32(truncatingIfNeeded: syscall6(perfEventOpenNumber, $0.baseAddress!, 0, -1, -1, 0)) }
+        // pid 0, cpu -1: this thread, on any CPU (or that process's first thread).
+        return attributes.withUnsafeBytes { Int32(truncatingIfNeeded: syscall6(perfEventOpenNumber, $0.baseAddress!, process, -1, -1, 0)) }
     }
 
     /// The file that defines `name` and the file offset of its first instruction, from the

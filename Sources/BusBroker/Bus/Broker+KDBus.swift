@@ -176,7 +176,9 @@ extension Broker {
         let body = UnsafeRawBufferPointer(rebasing: arena[headerLength...])
         kdbusState.currentPriority = priority
         defer { kdbusState.currentPriority = 0 }
-        guard takesOneCopyPath(view, from: peer) else {
+        // Below `oneCopyMinimumBody` copying the whole message first is cheaper than the
+        // one-copy path's extra look-up and split validation (measured: see the constant).
+        guard body.count >= KDBusBrokerState.oneCopyMinimumBody, takesOneCopyPath(view, from: peer) else {
             UnsafeMutableRawBufferPointer(rebasing: copy[headerLength...]).copyMemory(from: body)
             do throws(WireError) { try view.validateBody(view.body) } catch {
                 disconnect(peer, reason: "\(at): invalid message: \(error)")
@@ -289,22 +291,26 @@ extension Broker {
         var descriptors = fds
         if let parts {
             // One more reference to each memfd, no copy of its bytes.
-            for index in composer.memfdOrder {
+            let duplicated = composer.forEachMemfd { index in
                 let copy = duplicateDescriptor(parts.memfds[index])
-                guard copy >= 0 else {
-                    for fd in descriptors { closeDescriptor(fd) }
-                    if let pidfd { closeDescriptor(pidfd) }
-                    try? connection.pool.free(offset: slice.offset)
-                    logger.warning("cannot duplicate a memfd for \(receiver.logName): errno \(currentErrno())")
-                    return false
-                }
-                descriptors.append(copy)
+                if copy >= 0 { descriptors.append(copy) }
+                return copy >= 0
+            }
+            guard duplicated else {
+                for fd in descriptors { closeDescriptor(fd) }
+                if let pidfd { closeDescriptor(pidfd) }
+                try? connection.pool.free(offset: slice.offset)
+                logger.warning("cannot duplicate a memfd for \(receiver.logName): errno \(currentErrno())")
+                return false
             }
         }
         let sequence = kdbusState.sequence
-        let rejected = connection.pool.withSliceBytes(slice) { bytes -> WireError? in
+        // Set inside rather than returned: `withSliceBytes` is generic across modules and a
+        // Void result keeps it from allocating on every message.
+        var rejected: WireError?
+        connection.pool.withSliceBytes(slice) { bytes in
             composer.write(into: bytes, sequence: sequence) { writer in appendMetadata(wanted, to: &writer, descriptorsBeforePidfd: descriptors.count) }
-            return validateCopiedBody(in: bytes, after: KDBusSliceHeader.size + composer.itemsLength + message.count, length: body.count)
+            rejected = validateCopiedBody(in: bytes, after: KDBusSliceHeader.size + composer.itemsLength + message.count, length: body.count)
         }
         if let rejected {
             // Nobody saw it: the RECV was not queued. The sender is disconnected after routing.

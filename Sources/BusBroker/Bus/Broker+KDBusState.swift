@@ -30,6 +30,11 @@ final class KDBusBrokerState {
     /// Largest pool and arena granted (`KDBusLimits` by default).
     var maxPoolSize = KDBusLimits.maxPoolSize
     var maxArenaSize = KDBusLimits.maxArenaSize
+    /// Smallest body that takes the one-copy path (docs/kdbus-transport.md §6). Measured with
+    /// callgrind on the release broker, instructions per kdbus round trip, copy-first against
+    /// one-copy: 8 B 34.9 k / 38.3 k, 4 KiB 36.5 k / 39.1 k, 16 KiB 107 k / 74 k, 64 KiB
+    /// 323 k / 182 k — below a few KiB the second copy costs less than deciding to skip it.
+    static let oneCopyMinimumBody = 8 * 1024
     /// The copy buffer's first size: most messages are small.
     static let initialCopyCapacity = 64 * 1024
     /// Largest copy buffer kept between messages (1 MiB).

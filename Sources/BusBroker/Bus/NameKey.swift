@@ -2,6 +2,7 @@
 //
 // A bus name as a dictionary key that can be looked up with bytes borrowed from a
 // received message, so resolving a destination allocates nothing.
+import DBusWire
 
 /// The bytes of a bus name, either owned (the keys stored in a table) or borrowed from a
 /// message buffer (the probe used for a lookup). Both hash and compare by their bytes.
@@ -30,7 +31,9 @@ struct NameKey: Hashable {
     }
 
     static func == (lhs: NameKey, rhs: NameKey) -> Bool {
-        lhs.withBytes { left in rhs.withBytes { right in left.elementsEqual(right) } }
+        // `WireString.equals` compares 8 bytes at a time; `elementsEqual` went byte by byte
+        // (~300 instructions for a typical well-known name, on every resolved destination).
+        lhs.withBytes { left in rhs.withBytes { right in WireString(bytes: left).equals(right) } }
     }
 
     func hash(into hasher: inout Hasher) {

@@ -52,12 +52,11 @@ struct KDBusSliceComposer {
     /// Length of the whole slice.
     var length: Int { KDBusSliceHeader.size + itemsLength + inlineLength }
 
-    /// The memfd indices (into `parts.memfds`) the RECV passes, in item order.
-    var memfdOrder: [Int] {
-        parts?.segments.compactMap { segment in
-            if case .memfd(let index, _) = segment { return index }
-            return nil
-        } ?? []
+    /// Calls `body` with each memfd index (into `parts.memfds`) the RECV passes, in item
+    /// order, until it returns false; false then. A walk, not an array: no allocation per message.
+    func forEachMemfd(_ body: (Int) -> Bool) -> Bool {
+        for case .memfd(let index, _) in parts?.segments ?? [] where !body(index) { return false }
+        return true
     }
 
     /// Writes the slice into `slice` (at least `length` bytes), sequence `sequence`.
