@@ -4,6 +4,7 @@
 import os
 import select
 import socket
+import threading
 import time
 
 import pytest
@@ -259,10 +260,15 @@ def test_max_incoming_bytes_stops_reading_the_sender_until_its_messages_drain(bu
     assert rest, f"the sender wrote {sent} bytes without ever blocking"
     assert sent < THROTTLED_BOUND, f"the bus kept reading a throttled sender: {sent} bytes"
     # The receiver reads: the sender is read again, nothing was lost and nobody was dropped.
-    sender.sock.sendall(rest)
+    # The rest of the cut message goes from a thread: the bus reads the sender only once the
+    # receiver drains, so writing it before reading could block for ever on a full socket.
+    finishing = threading.Thread(target=sender.sock.sendall, args=(rest,), daemon=True)
+    finishing.start()
     messages += 1
     chunks = 0
     while chunks < messages:
         if receiver.read_message(timeout=10.0).member == "Chunk":
             chunks += 1
+    finishing.join(timeout=10.0)
+    assert not finishing.is_alive(), "the bus never read the rest of the sender's message"
     assert sender.call(driver_call("GetId")).message_type == MessageType.METHOD_RETURN
