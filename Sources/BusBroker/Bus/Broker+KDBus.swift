@@ -83,6 +83,8 @@ extension Broker {
                     return
                 }
             }
+        case .descriptors:
+            disconnect(peer, reason: "\(at): FDS before ARENA")
         case .receive, .broadcastsLost, .poolAnnouncement:
             preconditionFailure("KDBusRecord.decode(from: .clientToBroker) returned a broker-to-client record")
         }

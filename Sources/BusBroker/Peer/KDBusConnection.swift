@@ -62,9 +62,13 @@ final class KDBusConnection {
         }
     }
 
+    /// SENDs whose message has been copied out of the arena (the pool's `sendsConsumed`).
+    private(set) var sendsConsumed: UInt64 = 0
+
     /// Tells the client one more SEND's arena space may be reused.
     func markConsumed() {
-        arena?.markConsumed()
+        sendsConsumed += 1
+        pool.storeSendsConsumed(sendsConsumed)
     }
 
     /// Queues a RECV and takes ownership of `fds`.

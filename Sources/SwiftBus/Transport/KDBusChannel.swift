@@ -463,6 +463,8 @@ public final class KDBusChannel: @unchecked Sendable {
             broadcastsLostTotal = lost.total
         case .poolAnnouncement:
             throw .protocolViolation("a second POOL record")
+        case .descriptors:
+            throw .protocolViolation("an FDS record (protocol version 2) on a version-1 channel")
         case .send, .free, .arenaAnnouncement:
             preconditionFailure("KDBusRecord.decode(from: .brokerToClient) returned a client-to-broker record")
         }
