@@ -1,0 +1,90 @@
+// KDBus Ring Tests: the rings and doorbells of protocol version 2 against a real swiftbusd.
+import BusPlatform
+import DBusWire
+import Foundation
+import Glibc
+import Testing
+
+@Suite("kdbus transport: rings and doorbells", .serialized)
+struct KDBusRingTests {
+    /// A raw client that said Hello through its arena and subscribed to `interface`'s signals.
+    static func subscriber(_ broker: BrokerProcess, interface: String, poolSize: Int) throws -> (KDBusRawClient, String) {
+        let raw = try KDBusRawClient(address: broker.address, offer: KDBusOffer(poolSize: poolSize, arenaSize: 64 * 1024))
+        try raw.announceArena()
+        try raw.sendMessage(try KDBusProtocolErrorTests.hello())
+        let text = try raw.nextMessageText()
+        let name = try #require(text.firstRange(of: ":1.").map { String(text[$0.lowerBound...].prefix { $0 != "\0" }) })
+        let match = driverCall("AddMatch", [.string("type='signal',interface='\(interface)'")], serial: 2)
+        try raw.sendMessage(try match.encoded())
+        return (raw, name)
+    }
+
+    /// Counts the entries of `interface`'s signals and the broadcasts reported lost until
+    /// `expected` are accounted for (or the client timeout passes).
+    static func drain(_ raw: KDBusRawClient, interface: String, expected: Int) throws -> (received: Int, lost: UInt64) {
+        var received = 0
+        var lost: UInt64 = 0
+        while received + Int(lost) < expected {
+            switch try raw.nextEntry() {
+            case .receive(let receive):
+                let text = try raw.pool.withSlice(offset: receive.poolOffset, length: receive.length) { String(decoding: $0, as: UTF8.self) }
+                if text.contains(interface) { received += 1 }
+            case .broadcastsLost(let report): lost = report.total
+            default: break
+            }
+        }
+        return (received, lost)
+    }
+
+    @Test("a full RECV ring holds RECVs in the broker until the client consumes; none is lost")
+    func fullRingWaitsForTheClient() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let (raw, _) = try Self.subscriber(broker, interface: "com.example.Ring", poolSize: 8 * 1024 * 1024)
+        let sender = try TestClient(address: broker.address)
+        try sender.connect()
+        let count = KDBusLimits.ringEntries + 500
+        for index in 0..<count {
+            try sender.send(.signal(path: "/ring", interface: "com.example.Ring", member: "Tick", body: [.uint32(UInt32(index))]))
+        }
+        #expect(try sender.call(driverCall("GetId")).type == .methodReturn, "the broker serves others meanwhile")
+        let (received, lost) = try Self.drain(raw, interface: "com.example.Ring", expected: count)
+        #expect(received == count && lost == 0)
+        #expect(!broker.log.contains("disconnecting"), "log: \(broker.log)")
+    }
+
+    @Test("a client that never consumes fills only its own pool: broadcasts counted lost, a call gets LimitsExceeded")
+    func clientThatNeverConsumes() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let (raw, name) = try Self.subscriber(broker, interface: "com.example.Flood", poolSize: 64 * 1024)
+        let sender = try TestClient(address: broker.address)
+        try sender.connect()
+        let count = 300
+        let payload = [UInt8](repeating: 0xAB, count: 512)
+        for index in 0..<count {
+            try sender.send(.signal(path: "/flood", interface: "com.example.Flood", member: "Chunk", body: [.uint32(UInt32(index)), .bytes(payload)]))
+        }
+        let refused = try sender.call(.methodCall(path: "/x", interface: "com.example.X", member: "Ping", destination: name, body: [.bytes(payload)]))
+        #expect(refused.errorName == "org.freedesktop.DBus.Error.LimitsExceeded")
+        #expect(try sender.call(driverCall("GetId")).type == .methodReturn)
+        let (received, lost) = try Self.drain(raw, interface: "com.example.Flood", expected: count)
+        #expect(received > 0 && lost > 0 && received + Int(lost) == count, "received \(received), lost \(lost)")
+        #expect(!broker.log.contains("disconnecting"), "log: \(broker.log)")
+    }
+
+    @Test("a client flooding its doorbell is drained, not disconnected, and others are served")
+    func doorbellFlood() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let (raw, _) = try Self.subscriber(broker, interface: "com.example.Unused", poolSize: 64 * 1024)
+        let bystander = try TestClient(address: broker.address)
+        try bystander.connect()
+        for _ in 0..<100_000 { raw.ringer.ring() }
+        #expect(try bystander.call(driverCall("GetId")).type == .methodReturn)
+        // A SEND after the flood is still carried out: the name it asks for comes back.
+        try raw.sendMessage(try driverCall("RequestName", [.string("com.example.Flooder"), .uint32(0)], serial: 3).encoded())
+        while try !raw.nextMessageText().contains("com.example.Flooder") {}
+        #expect(!broker.log.contains("disconnecting"), "log: \(broker.log)")
+    }
+}
