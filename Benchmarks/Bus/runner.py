@@ -51,6 +51,9 @@ BUS_LIMITS = {
     "reply_timeout": 300_000,
 }
 BUS_NAMES = ["dbus-daemon", "dbus-broker", "swiftbusd"]
+# kdbus-only rows: the 16 MiB array as a sealed memfd, new per call or made once.
+KDBUS_MEMFD_FRESH_ROW = "ay 16 MiB calls, memfd per call"
+KDBUS_MEMFD_ONCE_ROW = "ay 16 MiB calls, memfd made once"
 # The bus whose kdbus transport the "kdbus" client measures.
 KDBUS_BUS = "swiftbusd"
 
@@ -399,8 +402,8 @@ class Runner:
         return {"deliveries_per_s": received["received"] / ((end - emitted["start_ns"]) / 1e9),
                 "lost": expected - received["received"]}
 
-    def case_bytes(self, bus, client, size, count):
-        r = self.run_client(client, "pipeline", bus.address, size=size, count=count, inflight=1)
+    def case_bytes(self, bus, client, size, count, **options):
+        r = self.run_client(client, "pipeline", bus.address, size=size, count=count, inflight=1, **options)
         return {"mib_per_s": r["mib_per_s"]}
 
     def case_match_scale(self, bus, client, k):
@@ -458,6 +461,10 @@ class Runner:
              lambda b, cl: self.case_signals(b, cl, 100, True)),
             ("ay 1 MiB calls", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_bytes(b, cl, 1 << 20, c.bytes_1m)),
             ("ay 16 MiB calls", ["buswork", "sdbus", "kdbus"], lambda b, cl: self.case_bytes(b, cl, 16 << 20, c.bytes_16m)),
+            # kdbus only: the array's bytes as a sealed memfd (docs/kdbus-transport.md §8), made
+            # for every call as the SwiftBus library does, or made once and re-sent.
+            (KDBUS_MEMFD_FRESH_ROW, ["kdbus"], lambda b, cl: self.case_bytes(b, cl, 16 << 20, c.bytes_16m, memfd=1)),
+            (KDBUS_MEMFD_ONCE_ROW, ["kdbus"], lambda b, cl: self.case_bytes(b, cl, 16 << 20, c.bytes_16m, memfd=2)),
             ("connect + SASL + Hello", ["buswork", "sdbus"], self.case_connect),
         ]
         if mode == "unpinned":
@@ -510,11 +517,15 @@ class Runner:
         """Raw socketpair ping-pong at the sizes of the bus's Echo calls, and memcpy."""
         c = self.counts
         limits = []
-        for payload in [8, 4096]:
-            size = self.run_client("buswork", "message-size", "-", size=payload)["bytes"]
-            samples = [self.run_client("sdbus", "raw", "-", size=size, count=c.raw) for _ in range(c.repetitions)]
-            limits.append((f"raw socketpair ping-pong, {size} B (= Echo call with {payload} B)",
-                           median(samples, "median_us"), "µs median", median(samples, "p99_us")))
+        # Per mode: a pinned round trip is divided by a pinned floor (both ends on one CPU).
+        for mode in c.modes:
+            self.pin(mode == "pinned")
+            for payload in [8, 4096]:
+                size = self.run_client("buswork", "message-size", "-", size=payload)["bytes"]
+                samples = [self.run_client("sdbus", "raw", "-", size=size, count=c.raw) for _ in range(c.repetitions)]
+                limits.append((f"raw socketpair ping-pong, {size} B (= Echo call with {payload} B), {mode}",
+                               median(samples, "median_us"), "µs median", median(samples, "p99_us")))
+            self.pin(False)
         for size, count, label in [(1 << 20, c.memcpy_1m, "1 MiB"), (16 << 20, c.memcpy_16m, "16 MiB")]:
             samples = [self.run_client("sdbus", "memcpy", "-", size=size, count=count) for _ in range(c.repetitions)]
             limits.append((f"memcpy {label}", median(samples, "mib_per_s"), "MiB/s", None))
@@ -667,7 +678,8 @@ def tables(runner, limits):
 def kdbus_table(runner, limits):
     """swiftbusd's kdbus transport beside its classic transport and dbus-broker (both with
     the buswork client), and the raw socket: the figures issue 6's goals are stated in."""
-    raw = {size: value for name, value, _, _ in limits for size in (8, 4096) if f"Echo call with {size} B" in name}
+    raw = {(mode, size): value for name, value, _, _ in limits for size in (8, 4096) for mode in runner.counts.modes
+           if name.endswith(f"Echo call with {size} B), {mode}")}
     lines = []
     for mode in runner.counts.modes:
         lines += [f"### {mode}, kdbus transport (swiftbusd; client: buswork on KDBusChannel)", "",
@@ -676,13 +688,15 @@ def kdbus_table(runner, limits):
         for row, clients, _ in runner.cases(mode):
             if "kdbus" not in clients:
                 continue
+            # The memfd rows compare with the same payload sent classic.
+            reference = "ay 16 MiB calls" if row in (KDBUS_MEMFD_FRESH_ROW, KDBUS_MEMFD_ONCE_ROW) else row
             for key, unit, _ in metric_of(row):
                 kdbus = median(runner.results.get((mode, row, "kdbus", KDBUS_BUS), []), key)
-                classic = median(runner.results.get((mode, row, "buswork", "swiftbusd"), []), key)
-                broker = median(runner.results.get((mode, row, "buswork", "dbus-broker"), []), key)
+                classic = median(runner.results.get((mode, reference, "buswork", "swiftbusd"), []), key)
+                broker = median(runner.results.get((mode, reference, "buswork", "dbus-broker"), []), key)
                 versus_broker = f"{kdbus / broker:.2f}×" if kdbus is not None and broker else "—"
                 size = 8 if row == "round trip 8 B" else 4096 if row == "round trip 4 KiB" else None
-                floor = raw.get(size) if key == "median_us" else None
+                floor = raw.get((mode, size)) if key == "median_us" else None
                 versus_raw = f"{kdbus / floor:.2f}×" if kdbus is not None and floor else "—"
                 lines.append(f"| {row} | {unit} | {fmt(kdbus)} | {fmt(classic)} | {fmt(broker)} | {versus_broker} | {versus_raw} |")
         lines.append("")

@@ -36,24 +36,52 @@ extension Broker {
             disconnect(peer, reason: "\(at): SEND parts list: \(error)")
             return
         }
+        do throws(KDBusSendParts.MemfdError) {
+            try KDBusSendParts.checkMemfds(parts, memfds: memfds)
+        } catch {
+            disconnect(peer, reason: "\(at): SEND parts: \(error)")
+            return
+        }
+        // The usual shape, one memfd as the last part (a trailing `ay`): its pages are mapped
+        // after the inline bytes, not copied, and validating an `ay` reads only its length.
+        if case .memfd(let index, let length)? = parts.last, memfds.count == 1 {
+            KDBusSendParts.inlineBytes(parts.dropLast(), list: list).withUnsafeBytes { head in
+                do throws(Errno) {
+                    let file = try KDBusSendParts.duplicate(memfds[index])
+                    let spliced = try SplicedMapping.map(head: head, file: file, length: length)
+                    spliced.withUnsafeBytes { message in
+                        routeParts(message, parts: parts, memfds: memfds, send: send, from: peer, at: at)
+                    }
+                } catch {
+                    disconnect(peer, reason: "\(at): SEND parts: memfd \(index): mmap: \(error)")
+                }
+            }
+            return
+        }
         let total = parts.reduce(0) { $0 + $1.length }
         let joined = kdbusState.copyBuffer(length: total)
         do throws(KDBusSendParts.MemfdError) {
-            try KDBusSendParts.checkMemfds(parts, memfds: memfds)
             try KDBusSendParts.join(parts, list: list, memfds: memfds, into: joined)
         } catch {
             disconnect(peer, reason: "\(at): SEND parts: \(error)")
             return
         }
-        let message = UnsafeRawBufferPointer(joined)
+        routeParts(UnsafeRawBufferPointer(joined), parts: parts, memfds: memfds, send: send, from: peer, at: at)
+        kdbusState.shrinkCopyBuffer()
+    }
+
+    /// Validates a message joined from its parts (in broker memory or a spliced mapping of
+    /// sealed memfds, which nobody can change) and routes it with its parts for pool receivers.
+    private func routeParts(_ message: UnsafeRawBufferPointer, parts: [KDBusPartsList.Part], memfds: [CInt],
+                            send: KDBusRecord.Send, from peer: Peer, at: KDBusRecordPlace) {
+        let fdCount = Int(send.fdCount)
         guard let view = validatedCopy(message, from: peer, fdCount: fdCount, at: at) else { return }
         kdbusState.currentParts = KDBusBodyParts(parts, bodyOffset: view.bodyOffset, bodyLength: view.bodyLength, memfds: memfds)
         kdbusState.currentPriority = send.priority
         route(view, from: peer)
         kdbusState.currentPriority = 0
         kdbusState.currentParts = nil
-        if !peer.isClosed { peer.receivedDescriptors.dropFirst(fdCount + memfdCount) }
-        kdbusState.shrinkCopyBuffer()
+        if !peer.isClosed { peer.receivedDescriptors.dropFirst(fdCount + memfds.count) }
     }
 }
 
@@ -80,10 +108,10 @@ enum KDBusSendParts {
     /// Checks each memfd part: sealed against any change and exactly its item's length.
     static func checkMemfds(_ parts: [KDBusPartsList.Part], memfds: [CInt]) throws(MemfdError) {
         for case .memfd(let index, let length) in parts {
-            let file = FileDescriptor(owning: duplicateDescriptor(memfds[index]))
             let seals: FileSeals
             let size: Int
             do throws(Errno) {
+                let file = try duplicate(memfds[index])
                 seals = try file.seals()
                 size = try file.size()
             } catch {
@@ -92,6 +120,20 @@ enum KDBusSendParts {
             guard seals.isSuperset(of: requiredSeals) else { throw .seals(index, found: seals) }
             guard size == length else { throw .size(index, found: size, item: length) }
         }
+    }
+
+    /// A descriptor of our own for a lent memfd; EMFILE and the like are errors, not traps.
+    static func duplicate(_ raw: CInt) throws(Errno) -> FileDescriptor {
+        let copy = duplicateDescriptor(raw)
+        guard copy >= 0 else { throw Errno.current }
+        return FileDescriptor(owning: copy)
+    }
+
+    /// The inline parts' bytes, concatenated (the head of a spliced message).
+    static func inlineBytes(_ parts: ArraySlice<KDBusPartsList.Part>, list: [UInt8]) -> [UInt8] {
+        var head: [UInt8] = []
+        for case .inline(let range) in parts { head += list[range] }
+        return head
     }
 
     /// Joins the parts into `target` (exactly their total length), mapping each memfd
@@ -104,8 +146,8 @@ enum KDBusSendParts {
             case .inline(let range):
                 list.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
             case .memfd(let index, let length):
-                let file = FileDescriptor(owning: duplicateDescriptor(memfds[index]))
                 do throws(Errno) {
+                    let file = try duplicate(memfds[index])
                     let mapping = try MappedRegion.map(file, length: length, protection: .read)
                     mapping.withUnsafeBytes { destination.copyMemory(from: $0) }
                 } catch {

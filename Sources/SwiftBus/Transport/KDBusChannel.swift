@@ -294,8 +294,9 @@ public final class KDBusChannel: @unchecked Sendable {
         return message
     }
 
-    /// Reads the message bytes of `message` in place (or, when it has memfd parts, from a
-    /// copy that joins the parts). Valid only until `release`.
+    /// Reads the message bytes of `message` in place: from the slice, or, when its one memfd
+    /// part is its last, from a mapping of the memfd placed right after the inline bytes;
+    /// other shapes with memfd parts are joined into a copy. Valid only until `release`.
     public func withMessage<R>(_ message: KDBusReceivedMessage, _ body: (UnsafeRawBufferPointer) -> R) throws(KDBusChannelError) -> R {
         let result: Result<R, KDBusChannelError>
         do {
@@ -304,6 +305,9 @@ public final class KDBusChannel: @unchecked Sendable {
                     return .success(body(UnsafeRawBufferPointer(rebasing: slice[range])))
                 }
                 do throws(KDBusChannelError) {
+                    if let read = try KDBusPayloadJoiner.withSpliced(message.items, slice: slice, memfds: message.memfds, body) {
+                        return .success(read)
+                    }
                     let joined = try KDBusPayloadJoiner.join(message.items, slice: slice, memfds: message.memfds)
                     return .success(joined.withUnsafeBytes(body))
                 } catch {

@@ -47,27 +47,55 @@ enum KDBusPayloadJoiner {
         return joined
     }
 
+    /// Reads a message whose one memfd part is its last (a trailing `ay`, the usual shape)
+    /// without copying the memfd: its pages are mapped right after the inline bytes
+    /// (`SplicedMapping`). Nil when the message has another shape: join it instead.
+    static func withSpliced<R>(_ items: [KDBusItem], slice: UnsafeRawBufferPointer, memfds: [CInt],
+                               _ body: (UnsafeRawBufferPointer) -> R) throws(KDBusChannelError) -> R? {
+        let payloads = items.filter { $0.type == .payloadInline || $0.type == .payloadMemfd }
+        guard memfds.count == 1, let last = payloads.last, last.type == .payloadMemfd,
+              payloads.dropLast().allSatisfy({ $0.type == .payloadInline }) else { return nil }
+        let length = Int(clamping: slice.kdbusLoad(UInt64.self, at: last.payload.lowerBound))
+        let index = Int(slice.kdbusLoad(UInt32.self, at: last.payload.lowerBound + 8))
+        guard index == 0, length > 0 else { return nil }
+        var head: [UInt8] = []
+        for item in payloads.dropLast() { head += slice[inlineRange(item, in: slice)] }
+        let file = try checkedMemfd(memfds[0], length: length)
+        let read = head.withUnsafeBytes { bytes in
+            Result { () throws(Errno) in try SplicedMapping.map(head: bytes, file: file, length: length).withUnsafeBytes(body) }
+        }
+        do { return try read.get() } catch { throw .system("mapping a payload memfd", error) }
+    }
+
     private static func append(memfd raw: CInt, length: Int, to joined: inout [UInt8]) throws(KDBusChannelError) {
         guard length > 0 else { return }
-        // A duplicate, so the channel keeps owning `raw` until release.
+        let file = try checkedMemfd(raw, length: length)
+        do {
+            let mapping = try MappedRegion.map(file, length: length, protection: .read)
+            mapping.withUnsafeBytes { joined += $0 }
+        } catch {
+            throw .system("mapping a payload memfd", error)
+        }
+    }
+
+    /// A duplicate of `raw` (the channel keeps owning it until release), once it proves
+    /// sealed against writes and shrinking and at least `length` bytes long.
+    private static func checkedMemfd(_ raw: CInt, length: Int) throws(KDBusChannelError) -> FileDescriptor {
         let duplicate = fcntl(raw, F_DUPFD_CLOEXEC, 0)
         guard duplicate >= 0 else { throw .system("duplicating a payload memfd", .current) }
         let file = FileDescriptor(owning: duplicate)
+        let seals: FileSeals
+        let size: Int
         do {
-            let seals = try file.seals()
-            guard seals.isSuperset(of: [.shrink, .grow, .write]) else {
-                throw KDBusChannelError.pool(.missingSeals(required: [.shrink, .grow, .write], found: seals))
-            }
-            let size = try file.size()
-            guard size >= length else { throw KDBusChannelError.pool(.wrongSize(expected: length, found: size)) }
-            let mapping = try MappedRegion.map(file, length: length, protection: .read)
-            mapping.withUnsafeBytes { joined += $0 }
-        } catch let error as KDBusChannelError {
-            throw error
-        } catch let error as Errno {
-            throw .system("mapping a payload memfd", error)
+            seals = try file.seals()
+            size = try file.size()
         } catch {
-            throw .protocolViolation("\(error)")
+            throw .system("checking a payload memfd", error)
         }
+        guard seals.isSuperset(of: [.shrink, .grow, .write]) else {
+            throw .pool(.missingSeals(required: [.shrink, .grow, .write], found: seals))
+        }
+        guard size >= length else { throw .pool(.wrongSize(expected: length, found: size)) }
+        return file
     }
 }

@@ -80,8 +80,11 @@ do {
     case "kdbus-pipeline":
         // Sequential calls only (inflight=1), as the runner's large-payload rows make them.
         guard arguments["inflight", default: 1] == 1 else { fail("kdbus-pipeline supports inflight=1 only") }
+        guard let path = KDBusWorkloads.PayloadPath(rawValue: arguments["memfd", default: 0]) else {
+            fail("memfd= takes 0 (arena), 1 (a new memfd per call) or 2 (one memfd re-sent)")
+        }
         try KDBusWorkloads(address: address).largeCalls(
-            payload: arguments["size", default: 1 << 20], count: arguments["count", default: 64])
+            payload: arguments["size", default: 1 << 20], count: arguments["count", default: 64], path: path)
     default:
         fail("unknown workload \(arguments.workload)")
     }
