@@ -79,10 +79,11 @@ final class KDBusRawClient {
     }
 
     /// Marshals `message` into the arena and publishes its SEND.
-    func sendMessage(_ message: [UInt8], fdCount: UInt16 = 0) throws {
+    func sendMessage(_ message: [UInt8], fdCount: UInt16 = 0, priority: Int32 = 0) throws {
         arena.reclaim(sendsConsumed: pool.loadSendsConsumed())
         let slice = try arena.write(length: message.count) { $0.copyBytes(from: message) }
-        publish(KDBusRecord.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(message.count), fdCount: fdCount)).bytes)
+        publish(KDBusRecord.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(message.count), priority: priority,
+                                       fdCount: fdCount)).bytes)
     }
 
     /// Stores any `recvHead` (an impossible one, say).

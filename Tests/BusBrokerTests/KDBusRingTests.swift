@@ -87,4 +87,81 @@ struct KDBusRingTests {
         while try !raw.nextMessageText().contains("com.example.Flooder") {}
         #expect(!broker.log.contains("disconnecting"), "log: \(broker.log)")
     }
+
+    @Test("an fd crosses between two ring clients: an FDS record precedes the SEND, and the RECV")
+    func descriptorsTravelInFDSRecords() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let (sender, _) = try Self.subscriber(broker, interface: "com.example.None", poolSize: 64 * 1024)
+        let (receiver, name) = try Self.subscriber(broker, interface: "com.example.None", poolSize: 64 * 1024)
+        let pipe = try Pipe.make()
+        var call = Message.methodCall(path: "/fd", interface: "com.example.Fd", member: "Take", destination: name, body: [.unixFD(0)])
+        call.serial = 7
+        call.unixFDCount = 1
+        try sender.send(KDBusRecord.descriptors(count: 1).bytes, fds: [pipe.writeEnd.rawValue])
+        try sender.sendMessage(try call.encoded(), fdCount: 1)
+        var withFD: KDBusRecord.Receive?
+        while withFD == nil {
+            if case .receive(let receive) = try receiver.nextEntry(), receive.fdCount == 1 { withFD = receive }
+        }
+        // The FDS record left the socket before the RECV was published: it is there now.
+        var descriptors = DescriptorList()
+        var control = ControlBuffer()
+        let bytes = try KDBusRawClient.read(from: receiver.socket, descriptors: &descriptors, control: &control)
+        #expect(bytes.count == KDBusLimits.recordSize)
+        #expect(try KDBusRecord.decode(bytes, from: .brokerToClient) == .descriptors(count: 1))
+        guard let passed = descriptors.take(at: 0) else {
+            Issue.record("the FDS record came without its descriptor")
+            return
+        }
+        var byte: UInt8 = 42
+        #expect(write(passed.rawValue, &byte, 1) == 1)
+        byte = 0
+        #expect(read(pipe.readEnd.rawValue, &byte, 1) == 1 && byte == 42, "the received fd is the sender's pipe end")
+        #expect(!broker.log.contains("disconnecting"), "log: \(broker.log)")
+    }
+
+    @Test("RECVs waiting for RECV-ring room are published most urgent first, equal priorities in order")
+    func priorityOrderingBehindAFullRing() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let (receiver, name) = try Self.subscriber(broker, interface: "com.example.None", poolSize: 8 * 1024 * 1024)
+        let (sender, _) = try Self.subscriber(broker, interface: "com.example.None", poolSize: 64 * 1024)
+        let count = KDBusLimits.ringEntries + 200
+        var serial: UInt32 = 10
+        func signal(_ member: String, _ index: UInt32, priority: Int32) throws {
+            var message = Message.signal(path: "/p", interface: "com.example.P", member: member, destination: name, body: [.uint32(index)])
+            serial += 1
+            message.serial = serial
+            // The arena is small: wait for the broker to consume before reusing it.
+            while true {
+                do {
+                    return try sender.sendMessage(try message.encoded(), priority: priority)
+                } catch PoolError.full {
+                    usleep(100)
+                }
+            }
+        }
+        for index in 0..<count { try signal("Routine", UInt32(index), priority: 5) }
+        try signal("Urgent", 0, priority: -1)
+        // Wait until the broker has carried everything out (its sendsConsumed covers them).
+        let deadline = Date().addingTimeInterval(Double(TestClient.timeoutMilliseconds) / 1000)
+        while sender.pool.loadSendsConsumed() < UInt64(count + 3), Date() < deadline { usleep(1000) }
+        var routine: [UInt32] = []
+        var urgentAt: Int?
+        while routine.count < count || urgentAt == nil {
+            guard case .receive(let receive) = try receiver.nextEntry() else { continue }
+            let text = try receiver.pool.withSlice(offset: receive.poolOffset, length: receive.length) { String(decoding: $0, as: UTF8.self) }
+            if text.contains("Urgent") {
+                urgentAt = routine.count
+                #expect(receive.priority == -1)
+            } else if text.contains("Routine") {
+                let bytes = try receiver.pool.copySlice(offset: receive.poolOffset, length: receive.length)
+                routine.append(bytes.suffix(4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
+            }
+        }
+        let urgent = try #require(urgentAt)
+        #expect(urgent < count, "the urgent signal overtook routine ones waiting in the broker (at \(urgent))")
+        #expect(routine == Array(0..<UInt32(count)), "equal priorities stay in order")
+    }
 }
