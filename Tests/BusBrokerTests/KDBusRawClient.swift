@@ -71,20 +71,35 @@ final class KDBusRawClient {
         publishTail(commandTail + 1)
     }
 
-    /// Stores any `commandTail` (an impossible one, say) and rings.
-    func publishTail(_ tail: UInt64) {
-        _ = arena.publishCommands(oldTail: commandTail, newTail: tail) { pool.loadCommandHead() }
+    /// Stores any `commandTail` (an impossible one, say) and rings: always, or per the wake rule.
+    func publishTail(_ tail: UInt64, ringAlways: Bool = true) {
+        let mustRing = arena.publishCommands(oldTail: commandTail, newTail: tail) { pool.loadCommandHead() }
         commandTail = tail
-        ringer.ring()
+        if ringAlways || mustRing { ringer.ring() }
     }
 
     /// Marshals `message` into the arena and publishes its SEND.
+    /// Pool slices read and not yet freed: their FREE goes out with the next SEND.
+    private var heldFrees: [UInt64] = []
+
+    /// Marshals `message` into the arena and publishes its SEND, after a FREE entry for
+    /// the slices held since the last SEND (one doorbell for both, as a real client does).
     func sendMessage(_ message: [UInt8], fdCount: UInt16 = 0, priority: Int32 = 0) throws {
         arena.reclaim(sendsConsumed: pool.loadSendsConsumed())
         let slice = try arena.write(length: message.count) { $0.copyBytes(from: message) }
-        publish(KDBusRecord.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(message.count), priority: priority,
-                                       fdCount: fdCount)).bytes)
+        var tail = commandTail
+        for free in KDBusRecord.Free.batch(heldFrees) {
+            KDBusRecord.free(free).bytes.withUnsafeBytes { arena.writeCommandEntry(tail, from: $0) }
+            tail += 1
+        }
+        heldFrees.removeAll(keepingCapacity: true)
+        KDBusRecord.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(message.count), priority: priority, fdCount: fdCount))
+            .bytes.withUnsafeBytes { arena.writeCommandEntry(tail, from: $0) }
+        publishTail(tail + 1, ringAlways: false)
     }
+
+    /// Holds `receive`'s slice for a FREE with the next SEND.
+    func holdFree(_ receive: KDBusRecord.Receive) { heldFrees.append(receive.poolOffset) }
 
     /// Stores any `recvHead` (an impossible one, say).
     func storeReceiveHead(_ head: UInt64) {

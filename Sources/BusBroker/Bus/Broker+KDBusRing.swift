@@ -39,6 +39,10 @@ extension Broker {
             scheduleFlush(peer)
         }
         consumeCommands(of: peer, connection: connection, budget: hungUp ? Int.max : KDBusConnection.entriesPerWake)
+        // SENDs claimed FDS descriptors: that ends a pending-fd period as a classic message does.
+        if !peer.isClosed && (peer.receivedDescriptors.count > 0) != (peer.descriptorsPendingSince != nil) {
+            descriptorsPendingChanged(peer)
+        }
         if hungUp { disconnect(peer, reason: nil) }
         flushPending()
     }
