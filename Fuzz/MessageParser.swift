@@ -14,12 +14,23 @@ public func fuzzMessageParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     let view = try? MessageHeaderView(validating: raw, unixFDsReceived: fuzzFDsReceived)
     let decoded = try? Message(decoding: raw, unixFDsReceived: fuzzFDsReceived)
     precondition((view == nil) == (decoded == nil), "header view and decoder disagree")
+    checkSplitValidation(raw, whole: view != nil)
     guard let view, let message = decoded else { return 0 }
     precondition(framed == size, "framing length \(String(describing: framed)) for a valid \(size)-byte message")
     checkFieldLocations(view, against: message)
     checkReencoding(message)
     checkRewrite(view, of: message)
     return 0
+}
+
+/// The kdbus path validates a header first and its body later, where it was copied to:
+/// the two steps together must accept exactly what one whole validation accepts.
+func checkSplitValidation(_ raw: UnsafeRawBufferPointer, whole: Bool) {
+    var split = false
+    if let header = try? MessageHeaderView(validating: raw, unixFDsReceived: fuzzFDsReceived, checkingBody: false) {
+        split = (try? header.validateBody(header.body)) != nil
+    }
+    precondition(split == whole, "header-then-body validation (\(split)) disagrees with whole validation (\(whole))")
 }
 
 /// The broker's forward path must produce a valid message equal to the input but for SENDER.

@@ -154,24 +154,82 @@ extension Broker {
             return
         }
         let copy = kdbusState.copyBuffer(length: Int(send.length))
+        let outcome: Void?
         do throws(PoolError) {
-            try connection.copyOut(offset: send.arenaOffset, into: copy)
+            outcome = try connection.arena?.withMessage(offset: send.arenaOffset, length: send.length) { arena in
+                routeFromArena(arena, copy: copy, from: peer, fdCount: fdCount, priority: send.priority, at: at)
+            }
         } catch {
             disconnect(peer, reason: "\(at): SEND outside the arena: \(error)")
             return
         }
+        guard outcome != nil else { preconditionFailure("carryOut before ARENA") }
         connection.markConsumed()
-        routeCopied(UnsafeRawBufferPointer(copy), from: peer, fdCount: fdCount, priority: send.priority, at: at)
         if !peer.isClosed { peer.receivedDescriptors.dropFirst(descriptorCount) }
         kdbusState.shrinkCopyBuffer()
     }
 
-    /// Validates a message copied out of an arena and routes it.
-    func routeCopied(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, priority: Int32, at: KDBusRecordPlace) {
-        guard let view = validatedCopy(message, from: peer, fdCount: fdCount, at: at) else { return }
+    /// Routes a message lying in `arena` (which its sender can change at any time): the
+    /// header is copied into `copy` and validated there, then either the body is copied
+    /// once into the one pool receiver's slice and validated there (§6, the one-copy path),
+    /// or, for every other route, copied after the header and validated before routing.
+    private func routeFromArena(_ arena: UnsafeRawBufferPointer, copy: UnsafeMutableRawBufferPointer, from peer: Peer,
+                                fdCount: Int, priority: Int32, at: KDBusRecordPlace) {
+        let fixed = ProtocolLimits.fixedHeaderLength
+        guard arena.count >= fixed else {
+            disconnect(peer, reason: "\(at): invalid message: \(WireError(.truncated(needed: fixed, available: arena.count), at: arena.count))")
+            return
+        }
+        // The fixed header decides how much is header; read once, from our copy.
+        UnsafeMutableRawBufferPointer(rebasing: copy[0..<fixed]).copyMemory(from: UnsafeRawBufferPointer(rebasing: arena[0..<fixed]))
+        let fieldsLength = Int(UnsafeRawBufferPointer(copy).loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        let declaredOrder = copy[0] == UInt8(ascii: "B") ? Int(UInt32(truncatingIfNeeded: fieldsLength).byteSwapped) : fieldsLength
+        let headerLength = min(arena.count, fixed + ((declaredOrder + 7) & ~7))
+        UnsafeMutableRawBufferPointer(rebasing: copy[fixed..<headerLength])
+            .copyMemory(from: UnsafeRawBufferPointer(rebasing: arena[fixed..<headerLength]))
+        let view: MessageHeaderView
+        do throws(WireError) {
+            view = try MessageHeaderView(validating: UnsafeRawBufferPointer(copy), unixFDsReceived: fdCount, checkingBody: false)
+        } catch {
+            disconnect(peer, reason: "\(at): invalid message: \(error)")
+            return
+        }
+        guard view.bodyOffset == headerLength, checkedDescriptors(view, from: peer, fdCount: fdCount, at: at) else {
+            if !peer.isClosed { disconnect(peer, reason: "\(at): invalid message: header of \(view.bodyOffset) bytes, \(headerLength) read") }
+            return
+        }
+        let body = UnsafeRawBufferPointer(rebasing: arena[headerLength...])
         kdbusState.currentPriority = priority
+        defer { kdbusState.currentPriority = 0 }
+        guard takesOneCopyPath(view, from: peer) else {
+            UnsafeMutableRawBufferPointer(rebasing: copy[headerLength...]).copyMemory(from: body)
+            do throws(WireError) { try view.validateBody(view.body) } catch {
+                disconnect(peer, reason: "\(at): invalid message: \(error)")
+                return
+            }
+            route(view, from: peer)
+            return
+        }
+        kdbusState.unvalidatedBody = .init(header: view, bytes: body)
         route(view, from: peer)
-        kdbusState.currentPriority = 0
+        kdbusState.unvalidatedBody = nil
+        if let rejected = kdbusState.rejectedBody {
+            kdbusState.rejectedBody = nil
+            disconnect(peer, reason: "\(at): invalid message: \(rejected)")
+        }
+    }
+
+    /// The one-copy path's condition: a unicast from an active peer to one active pool
+    /// receiver, seen by no eavesdropper or monitor — the router's direct path, whose one
+    /// delivery is the slice that validates the body. Anything else (the driver, classic
+    /// receivers, broadcasts, observers, activation) needs a validated copy first.
+    private func takesOneCopyPath(_ message: MessageHeaderView, from sender: Peer) -> Bool {
+        guard case .active = sender.state, eavesdropRuleCount == 0, monitors.isEmpty,
+              let destination = message.string(.destination), !(destination == "org.freedesktop.DBus" as StaticString),
+              let receiverID = resolve(destination.bytes), let receiver = peers[receiverID]
+        else { return false }
+        guard !receiver.isClosed, receiver.kdbus != nil, case .active = receiver.state else { return false }
+        return true
     }
 
     /// The view of a message in broker memory, or nil after disconnecting its sender.
@@ -183,15 +241,21 @@ extension Broker {
             disconnect(peer, reason: "\(at): invalid message: \(error)")
             return nil
         }
+        return checkedDescriptors(view, from: peer, fdCount: fdCount, at: at) ? view : nil
+    }
+
+    /// False, after disconnecting the sender, when the SEND's fds and the message's UNIX_FDS
+    /// disagree or pass `max_message_unix_fds`.
+    private func checkedDescriptors(_ view: MessageHeaderView, from peer: Peer, fdCount: Int, at: KDBusRecordPlace) -> Bool {
         guard view.unixFDCount == fdCount else {
             disconnect(peer, reason: "\(at): SEND carries \(fdCount) fds, its message declares UNIX_FDS=\(view.unixFDCount)")
-            return nil
+            return false
         }
         if fdCount > limits.maxMessageUnixFDs {
             disconnect(peer, reason: "\(at): message carries \(fdCount) fds, max_message_unix_fds=\(limits.maxMessageUnixFDs)")
-            return nil
+            return false
         }
-        return view
+        return true
     }
 
     // MARK: - Delivery into a pool
@@ -263,8 +327,17 @@ extension Broker {
             }
         }
         let sequence = kdbusState.sequence
-        connection.pool.withSliceBytes(slice) { bytes in
+        let rejected = connection.pool.withSliceBytes(slice) { bytes -> WireError? in
             composer.write(into: bytes, sequence: sequence) { writer in appendMetadata(wanted, to: &writer, descriptorsBeforePidfd: descriptors.count) }
+            return validateCopiedBody(in: bytes, after: KDBusSliceHeader.size + composer.itemsLength + message.count, length: body.count)
+        }
+        if let rejected {
+            // Nobody saw it: the RECV was not queued. The sender is disconnected after routing.
+            for fd in descriptors { closeDescriptor(fd) }
+            if let pidfd { closeDescriptor(pidfd) }
+            try? connection.pool.free(offset: slice.offset)
+            kdbusState.rejectedBody = rejected
+            return false
         }
         // The pidfd travels after the message's fds, uncounted by the RECV (docs/kdbus-transport.md §7).
         connection.enqueue(
@@ -274,6 +347,20 @@ extension Broker {
             fds: pidfd.map { descriptors + [$0] } ?? descriptors)
         scheduleFlush(receiver)
         return true
+    }
+
+    /// On the one-copy path, checks the body just copied into a slice (`length` bytes at
+    /// `offset`) against the header validated before routing: the slice is the first copy
+    /// the sender cannot change. Nil when it is valid or nothing waits for validation.
+    private func validateCopiedBody(in slice: UnsafeMutableRawBufferPointer, after offset: Int, length: Int) -> WireError? {
+        guard let pending = kdbusState.unvalidatedBody else { return nil }
+        kdbusState.unvalidatedBody = nil  // one delivery on this path; later ones copy from validated bytes
+        do throws(WireError) {
+            try pending.header.validateBody(UnsafeRawBufferPointer(rebasing: slice[offset..<offset + length]))
+        } catch {
+            return error
+        }
+        return nil
     }
 
     /// The text of the LimitsExceeded a sender gets when `receiver` cannot take a unicast.
@@ -307,8 +394,10 @@ extension Broker {
             logger.warning("\(sender.logName): message cannot be forwarded to \(receiver.logName): \(error)")
             return false
         }
+        // On the one-copy path the body is still in the sender's arena; the slice validates it.
+        let body = kdbusState.unvalidatedBody?.bytes ?? message.body
         return rewriteBuffer.bytes.withUnsafeBytes { header in
-            deliverToPool(header, body: message.body, to: receiver, fds: sender, count: message.unixFDCount, isUnicast: true)
+            deliverToPool(header, body: body, to: receiver, fds: sender, count: message.unixFDCount, isUnicast: true)
         }
     }
 }

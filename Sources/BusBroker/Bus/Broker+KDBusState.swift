@@ -14,6 +14,12 @@ final class KDBusBrokerState {
     var currentPriority: Int32 = 0
     /// The memfd parts of the message being routed, if it came with any.
     var currentParts: KDBusBodyParts?
+    /// The message being routed on the one-copy path (docs/kdbus-transport.md §6): its header
+    /// was validated in broker memory, its body still lies in the sender's arena, and the
+    /// pool slice it is copied into validates it before the RECV goes out.
+    var unvalidatedBody: UnvalidatedBody?
+    /// Set when that validation failed: the sender is disconnected once routing returns.
+    var rejectedBody: WireError?
     /// The peer whose message is being routed (nil while the driver sends its own): what
     /// metadata items in a slice describe. `unowned(unsafe)`: it is set only while `route`
     /// runs, whose caller holds the sender, so it needs no reference count — a retain and a
@@ -39,6 +45,14 @@ final class KDBusBrokerState {
         var priority: Int32
         var parts: KDBusBodyParts?
         var sender: Peer?
+        var unvalidatedBody: UnvalidatedBody?
+    }
+
+    /// A header validated in broker memory and its body where the sender wrote it.
+    /// Valid only while the SEND that carried it is being routed.
+    struct UnvalidatedBody {
+        var header: MessageHeaderView
+        var bytes: UnsafeRawBufferPointer
     }
 
     /// Starts routing a message from `sender`: a new sequence number, and the sender for
@@ -61,14 +75,16 @@ final class KDBusBrokerState {
             currentPriority = 0
             currentParts = nil
             currentSender = nil
+            unvalidatedBody = nil
         }
-        return SenderContext(priority: currentPriority, parts: currentParts, sender: currentSender)
+        return SenderContext(priority: currentPriority, parts: currentParts, sender: currentSender, unvalidatedBody: unvalidatedBody)
     }
 
     func resume(_ context: SenderContext) {
         currentPriority = context.priority
         currentParts = context.parts
         currentSender = context.sender
+        unvalidatedBody = context.unvalidatedBody
     }
 
     /// Gives back a buffer grown past `retainedCopyCapacity` by a large message, so one

@@ -171,6 +171,12 @@ extension Broker {
             ? enqueueForwarded(message, for: receiver, from: sender)
             : enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount)
         if !queued {
+            // kdbus one-copy path: the body failed validation in the slice; its sender is
+            // disconnected, it gets no error.
+            if kdbusState.rejectedBody != nil {
+                _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
+                return
+            }
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.LimitsExceeded",

@@ -39,7 +39,13 @@ public struct MessageHeaderView {
 
     /// Validates `buffer`, which must hold exactly one complete message. `unixFDsReceived`
     /// is the number of fds that arrived with it; UNIX_FDS may not declare more.
-    public init(validating buffer: UnsafeRawBufferPointer, unixFDsReceived: Int = 0) throws(WireError) {
+    ///
+    /// With `checkingBody: false` only the header (fixed header, fields, padding) is read and
+    /// checked: the body bytes of `buffer` may be anything, and the caller must validate the
+    /// body it will deliver with `validateBody(_:)` before anyone sees it. The kdbus path
+    /// uses this to copy a body once, from the sender's arena into the receiver's pool, and
+    /// validate it there (docs/kdbus-transport.md §6).
+    public init(validating buffer: UnsafeRawBufferPointer, unixFDsReceived: Int = 0, checkingBody: Bool = true) throws(WireError) {
         guard buffer.count >= ProtocolLimits.fixedHeaderLength else {
             throw WireError(.truncated(needed: ProtocolLimits.fixedHeaderLength, available: buffer.count), at: buffer.count)
         }
@@ -71,7 +77,7 @@ public struct MessageHeaderView {
         if unixFDCount > unixFDsReceived {
             throw WireError(.unixFDCountMismatch(declared: unixFDCount, received: unixFDsReceived), at: unixFDsField?.valueOffset ?? 0)
         }
-        try validateBody()
+        if checkingBody { try validateBody(body) }
     }
 
     /// The location of a known header field's value, when present.
@@ -223,13 +229,22 @@ public struct MessageHeaderView {
         WireError(.missingHeaderField(field, messageType: type), at: ProtocolLimits.fixedHeaderLength)
     }
 
-    private func validateBody() throws(WireError) {
-        let signature = self.signature
-        let end = bodyOffset + bodyLength
-        var reader = WireReader(buffer: buffer, byteOrder: byteOrder, position: bodyOffset, limit: end, unixFDCount: unixFDCount)
-        try reader.validateValues(signature: signature.bytes)
-        if reader.position != end {
-            throw WireError(.bodyLengthMismatch(declared: bodyLength, used: reader.position - bodyOffset), at: reader.position)
+    /// Checks `body` (exactly `bodyLength` bytes, wherever they lie) against this header's
+    /// signature, byte order and UNIX_FDS. The body starts 8-aligned in every message, so
+    /// alignment inside it is the same whether it is read in place or on its own; error
+    /// offsets count from the message start.
+    public func validateBody(_ body: UnsafeRawBufferPointer) throws(WireError) {
+        guard body.count == bodyLength else {
+            throw WireError(.bodyLengthMismatch(declared: bodyLength, used: body.count), at: bodyOffset)
+        }
+        var reader = WireReader(buffer: body, byteOrder: byteOrder, position: 0, limit: bodyLength, unixFDCount: unixFDCount)
+        do {
+            try reader.validateValues(signature: signature.bytes)
+        } catch {
+            throw WireError(error.rule, at: bodyOffset + error.offset)
+        }
+        if reader.position != bodyLength {
+            throw WireError(.bodyLengthMismatch(declared: bodyLength, used: reader.position), at: bodyOffset + reader.position)
         }
     }
 }
