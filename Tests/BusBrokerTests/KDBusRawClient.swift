@@ -133,6 +133,12 @@ final class KDBusRawClient {
         }
     }
 
+    /// True once the broker has closed the connection (a non-blocking peek).
+    var isGone: Bool {
+        var byte: UInt8 = 0
+        return recv(socket.descriptor.rawValue, &byte, 1, CInt(MSG_PEEK | MSG_DONTWAIT)) == 0
+    }
+
     /// True when the broker closes the connection within the test timeout.
     func waitForDisconnect() -> Bool {
         var descriptors = DescriptorList()
