@@ -164,4 +164,46 @@ struct KDBusRingTests {
         #expect(urgent < count, "the urgent signal overtook routine ones waiting in the broker (at \(urgent))")
         #expect(routine == Array(0..<UInt32(count)), "equal priorities stay in order")
     }
+
+    @Test("a kdbus sender over max_incoming_bytes has its command ring held, as a classic sender's socket, and resumed")
+    func throttledSenderIsHeldThenResumed() throws {
+        let broker = try BrokerProcess(limits: ["max_incoming_bytes": 16 * 1024])
+        defer { broker.stop() }
+        let receiver = try TestClient(address: broker.address)
+        let receiverName = try receiver.connect()
+        let (sender, _) = try Self.subscriber(broker, interface: "com.example.None", poolSize: 64 * 1024)
+        let base = sender.pool.loadSendsConsumed()
+        let payload = [UInt8](repeating: 0x5A, count: 4096)
+        var sent = 0
+        var blocked = false
+        let deadline = Date().addingTimeInterval(2)
+        // The receiver reads nothing: its socket fills, then its queue; the sender's in-flight
+        // bytes pass the limit and the broker stops taking its SENDs, so its arena fills.
+        while !blocked && Date() < deadline {
+            var message = Message.methodCall(path: "/t", interface: "com.example.T", member: "Take", destination: receiverName,
+                                             body: [.bytes(payload)], flags: .noReplyExpected)
+            message.serial = UInt32(100 + sent)
+            do {
+                try sender.sendMessage(try message.encoded())
+                sent += 1
+            } catch PoolError.full {
+                usleep(20_000)
+                do {
+                    try sender.sendMessage(try message.encoded())
+                    sent += 1
+                } catch PoolError.full {
+                    blocked = true
+                }
+            }
+        }
+        #expect(blocked, "the broker stopped consuming the throttled sender's commands (\(sent) sent)")
+        let held = sender.pool.loadSendsConsumed() - base
+        #expect(held < UInt64(sent), "consumed \(held) of \(sent)")
+        var takes = 0
+        while takes < sent {
+            if try receiver.receive().member == "Take" { takes += 1 }
+        }
+        #expect(takes == sent, "every held SEND was carried out once the receiver read")
+        #expect(!broker.log.contains("disconnecting"), "log: \(broker.log)")
+    }
 }

@@ -39,12 +39,24 @@ extension Broker {
             scheduleFlush(peer)
         }
         consumeCommands(of: peer, connection: connection, budget: hungUp ? Int.max : KDBusConnection.entriesPerWake)
-        // SENDs claimed FDS descriptors: that ends a pending-fd period as a classic message does.
-        if !peer.isClosed && (peer.receivedDescriptors.count > 0) != (peer.descriptorsPendingSince != nil) {
-            descriptorsPendingChanged(peer)
-        }
         if hungUp { disconnect(peer, reason: nil) }
         flushPending()
+    }
+
+    /// A throttled sender's commands wait (as a classic sender's socket is not read) until
+    /// its in-flight messages drop below `max_incoming_*`; then they resume on the next turn.
+    func resumeHeldCommands(of peer: Peer) {
+        guard let connection = peer.kdbus, connection.commandsHeldByThrottle else { return }
+        connection.commandsHeldByThrottle = false
+        resumeCommandsLater(of: peer)
+    }
+
+    private func resumeCommandsLater(of peer: Peer) {
+        loop.addTimer(after: .zero) { [weak self, peer] _ in
+            guard let self, !peer.isClosed, let connection = peer.kdbus else { return }
+            self.consumeCommands(of: peer, connection: connection, budget: KDBusConnection.entriesPerWake)
+            self.flushPending()
+        }
     }
 
     /// Carries out the command ring's pending entries, up to `budget`, per the consumer
@@ -61,20 +73,29 @@ extension Broker {
                 return
             }
             if pending == 0 { return }
+            let throttles = budget != Int.max  // a hang-up's last pass is not held back
+            if throttles && peer.isReadThrottled {
+                connection.commandsHeldByThrottle = true
+                return
+            }
             let end = head + UInt64(min(pending, budget))
             for index in head..<end {
                 carryOutEntry(index, from: peer, connection: connection)
                 if peer.isClosed { return }
                 connection.commandHead = index + 1
+                if throttles && peer.isReadThrottled { break }
             }
-            budget -= Int(end - head)
-            tail = connection.finishCommandPass(head: end)
-            if budget == 0, tail != end {
-                loop.addTimer(after: .zero) { [weak self, peer] _ in
-                    guard let self, !peer.isClosed, let connection = peer.kdbus else { return }
-                    self.consumeCommands(of: peer, connection: connection, budget: KDBusConnection.entriesPerWake)
-                    self.flushPending()
-                }
+            let done = connection.commandHead
+            budget -= Int(done - head)
+            tail = connection.finishCommandPass(head: done)
+            // SENDs claimed FDS descriptors: that ends a pending-fd period as a classic message does.
+            if (peer.receivedDescriptors.count > 0) != (peer.descriptorsPendingSince != nil) { descriptorsPendingChanged(peer) }
+            if throttles && peer.isReadThrottled {
+                connection.commandsHeldByThrottle = true
+                return
+            }
+            if budget == 0, tail != done {
+                resumeCommandsLater(of: peer)
                 return
             }
         }

@@ -32,6 +32,8 @@ final class KDBusConnection {
     /// (`recvTail`): the broker's own counts, never read back from shared memory.
     var commandHead: UInt64 = 0
     var receiveTail: UInt64 = 0
+    /// True while command entries wait because the peer is throttled (`max_incoming_*`).
+    var commandsHeldByThrottle = false
     /// True while `brokerWaitsForRecvSpace` is set in the pool.
     var waitsForReceiveSpace = false
     /// True while the first waiting RECV's FDS record is queued on the socket but not yet
