@@ -30,16 +30,28 @@ struct KDBusOneCopyTests {
             try raw.send(KDBusRecord.arenaAnnouncement(size: UInt64(size)).bytes, fds: [file.rawValue])
         }
 
-        /// Where message bytes go: one fixed slot past the control page, reused by every SEND
-        /// (the broker copies each message out before it handles the next record).
+        /// Where message bytes go: one fixed slot past the control area, reused by every SEND
+        /// (each waits until the broker's `sendsConsumed` covers the previous one).
         static let slot = KDBusLimits.arenaControlSize
 
-        /// Writes `bytes` into the slot and sends SEND for them.
+        /// Writes `bytes` into the slot and publishes a SEND entry for them in the command
+        /// ring of this mapping (protocol 2, §4), then rings the broker.
         func send(_ bytes: [UInt8]) throws {
+            var waited = 0
+            while raw.pool.loadSendsConsumed() < UInt64(sends), !raw.isGone, waited < TestClient.timeoutMilliseconds * 10 {
+                usleep(100)
+                waited += 1
+            }
             mapping.withUnsafeMutableBytes { arena in
                 bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: arena[Self.slot..<Self.slot + bytes.count]).copyMemory(from: $0) }
+                let entry = KDBusRecord.send(.init(arenaOffset: UInt64(Self.slot), length: UInt64(bytes.count))).bytes
+                let at = RecordRing.entryOffset(UInt64(sends))
+                entry.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: arena[at..<at + entry.count]).copyMemory(from: $0) }
+                atomicMemoryFence(ordering: .sequentiallyConsistent)
+                arena.storeBytes(of: UInt64(sends + 1), toByteOffset: RingControl.commandTail, as: UInt64.self)
+                atomicMemoryFence(ordering: .sequentiallyConsistent)
             }
-            try raw.send(KDBusRecord.send(.init(arenaOffset: UInt64(Self.slot), length: UInt64(bytes.count))).bytes)
+            raw.ringer.ring()
             sends += 1
         }
     }

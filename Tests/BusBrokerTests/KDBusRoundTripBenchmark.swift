@@ -18,25 +18,64 @@ import Testing
 struct KDBusRoundTripBenchmark {
     static var roundTrips: Int { Int(ProcessInfo.processInfo.environment["SWIFTBUS_KDBUS_BENCH"] ?? "") ?? 20_000 }
 
-    @Test("channel <-> channel and classic <-> classic, 8-byte body")
+    @Test("ring clients (protocol 2) <-> ring clients and classic <-> classic, 8-byte body")
     func roundTrips() throws {
         let broker = try BrokerProcess()
         defer { broker.stop() }
         let count = Self.roundTrips
-        let poolCaller = try KDBusTestClient(address: broker.address)
-        let poolCallee = try KDBusTestClient(address: broker.address)
-        let pool = try measure(count: count, caller: poolCaller, callee: poolCallee,
-                               move: { try KDBusBytes(poolCaller) }, echo: { try KDBusBytes(poolCallee) })
+        // SWIFTBUS_KDBUS_BENCH_ONLY=ring or =classic measures one transport (for callgrind:
+        // instructions per round trip of one kind).
+        let only = ProcessInfo.processInfo.environment["SWIFTBUS_KDBUS_BENCH_ONLY"]
+        let pool = only == "classic" ? 0 : try measureRings(count: count, broker: broker)
         let classicCaller = try TestClient(address: broker.address)
         try classicCaller.connect()
         let classicCallee = try TestClient(address: broker.address)
         try classicCallee.connect()
-        let classic = try measure(count: count, caller: classicCaller, callee: classicCallee,
-                                  move: { ClassicBytes(classicCaller) }, echo: { ClassicBytes(classicCallee) })
+        let classic = only == "ring" ? 0 : try measure(count: count, caller: classicCaller, callee: classicCallee,
+                                                       move: { ClassicBytes(classicCaller) }, echo: { ClassicBytes(classicCallee) })
         let disconnects = broker.log.split(separator: "\n").filter { $0.contains("disconnecting") }
         #expect(disconnects.isEmpty, "\(disconnects)")
-        print(String(format: "kdbus round trip, %d x 8 bytes: pool<->pool %.1f us, classic<->classic %.1f us (swiftbusd %@)",
+        print(String(format: "kdbus round trip, %d x 8 bytes: ring<->ring %.1f us, classic<->classic %.1f us (swiftbusd %@)",
                      count, pool * 1e6, classic * 1e6, BrokerProcess.executable.deletingLastPathComponent().lastPathComponent))
+    }
+
+    /// Seconds per round trip between two raw ring clients (`KDBusRawClient`, protocol 2:
+    /// command ring, RECV ring, doorbells per the wake rule, FREEs held for the next SEND).
+    private func measureRings(count: Int, broker: BrokerProcess) throws -> Double {
+        func connected() throws -> (RingBytes, String) {
+            let raw = try KDBusRawClient(address: broker.address, offer: KDBusOffer(poolSize: 8 * 1024 * 1024, arenaSize: 1024 * 1024))
+            try raw.announceArena()
+            try raw.sendMessage(try KDBusProtocolErrorTests.hello())
+            let text = try raw.nextMessageText()
+            let name = try #require(text.firstRange(of: ":1.").map { String(text[$0.lowerBound...].prefix { $0 != "\0" }) })
+            while try !raw.nextMessageText().contains("NameAcquired") {}
+            return (RingBytes(raw), name)
+        }
+        let (caller, callerName) = try connected()
+        let (callee, calleeName) = try connected()
+        let call = try Message.methodCall(path: "/bench", interface: "com.example.Bench", member: "Echo",
+                                          destination: calleeName, body: [.uint64(8)], serial: 1_000_000).encoded()
+        var reply = Message.methodReturn(replyTo: Message.methodCall(path: "/", member: "Echo", serial: 1_000_000), body: [.uint64(8)],
+                                         serial: 1_000_000)
+        reply.destination = callerName
+        let replyBytes = try reply.encoded()
+        let thread = Thread {
+            do {
+                for _ in 0..<count {
+                    try callee.receiveOne()
+                    try callee.sendBytes(replyBytes)
+                }
+            } catch {
+                print("echo thread: \(error)")
+            }
+        }
+        thread.start()
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<count {
+            try caller.sendBytes(call)
+            try caller.receiveOne()
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(count)
     }
 
     /// Seconds per round trip; the callee echoes on its own thread.
@@ -80,13 +119,17 @@ protocol ByteMover {
     func receiveOne() throws
 }
 
-struct KDBusBytes: ByteMover {
-    let channel: KDBusChannel
-    init(_ client: KDBusTestClient) throws { channel = client.channel }
-    func sendBytes(_ bytes: [UInt8]) throws { try channel.send(bytes) }
+/// A raw ring client moving whole messages; each side is used by one thread only.
+final class RingBytes: ByteMover, @unchecked Sendable {
+    let client: KDBusRawClient
+    init(_ client: KDBusRawClient) { self.client = client }
+    func sendBytes(_ bytes: [UInt8]) throws { try client.sendMessage(bytes) }
     func receiveOne() throws {
-        let message = try channel.receive()
-        channel.release(message)
+        while true {
+            guard case .receive(let receive) = try client.nextEntry() else { continue }
+            client.holdFree(receive)
+            return
+        }
     }
 }
 

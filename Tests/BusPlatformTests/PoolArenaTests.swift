@@ -1,4 +1,4 @@
-// Send arena tests: messages in, consumed count back, space reused, bounds held.
+// Send arena tests: messages in, consumed count back (read from the pool), space reused, bounds held.
 import Testing
 @testable import BusPlatform
 
@@ -23,8 +23,7 @@ import Testing
         let slice = try ends.arena.write(length: 3) { $0.copyBytes(from: [7, 8, 9]) }
         #expect(slice == PoolSlice(offset: PoolLimits.arenaControlSize, length: 3))
         #expect(try ends.reader.withMessage(offset: UInt64(slice.offset), length: 3) { Array($0) } == [7, 8, 9])
-        ends.reader.markConsumed()
-        ends.arena.reclaim()
+        ends.arena.reclaim(sendsConsumed: 1)
         #expect(ends.arena.messagesInFlight == 0)
     }
 
@@ -36,8 +35,8 @@ import Testing
         #expect(throws: PoolError.full(requested: 8, freeBytes: 0, largestFree: 0)) { _ = try ends.arena.write(length: 1) { _ in } }
         for slice in slices.prefix(2) {
             _ = try ends.reader.withMessage(offset: UInt64(slice.offset), length: UInt64(slice.length)) { _ in }
-            ends.reader.markConsumed()
         }
+        ends.arena.reclaim(sendsConsumed: 2)
         let wrapped = try ends.arena.write(length: chunk * 2) { $0.initializeMemory(as: UInt8.self, repeating: 9) }
         #expect(wrapped.offset == PoolLimits.arenaControlSize, "wraps to the start once the first two are consumed")
         #expect(try ends.reader.withMessage(offset: UInt64(slices[3].offset), length: 1) { $0[0] } == 3, "unconsumed data untouched")
@@ -47,7 +46,7 @@ import Testing
     @Test func aMessageThatWouldStraddleTheEndSkipsTheTail() throws {
         var ends = try makeEnds()
         let first = try ends.arena.write(length: dataSize - 64) { _ in }
-        ends.reader.markConsumed()
+        ends.arena.reclaim(sendsConsumed: 1)
         let second = try ends.arena.write(length: 128) { _ in }
         #expect(second.offset == PoolLimits.arenaControlSize, "64 tail bytes skipped: messages are contiguous")
         #expect(first.offset == PoolLimits.arenaControlSize)
@@ -55,12 +54,25 @@ import Testing
 
     @Test func readerHoldsTheBoundsOfTheDataArea() throws {
         let ends = try makeEnds()
-        let cases: [(UInt64, UInt64)] = [(0, 8), (4088, 16), (UInt64(size) - 8, 16), (UInt64(size), 1), (8192, 0), (UInt64.max, 1)]
+        let control = UInt64(PoolLimits.arenaControlSize)
+        let cases: [(UInt64, UInt64)] = [(0, 8), (4088, 16), (control - 8, 16), (UInt64(size) - 8, 16), (UInt64(size), 1), (control, 0), (UInt64.max, 1)]
         for (offset, length) in cases {
             #expect(throws: PoolError.outOfBounds(offset: Int(clamping: offset), length: Int(clamping: length), size: size)) {
                 try ends.reader.withMessage(offset: offset, length: length) { _ in }
             }
         }
+    }
+
+    @Test func aCountAboveWhatWasSentIsNotBelieved() throws {
+        var ends = try makeEnds()
+        _ = try ends.arena.write(length: 8) { _ in }
+        ends.arena.reclaim(sendsConsumed: 99)
+        #expect(ends.arena.messagesInFlight == 0, "clamped to the one SEND made, not a crash past the in-flight list")
+    }
+
+    @Test func brokerMapsTheArenaReadOnly() throws {
+        let ends = try makeEnds()
+        #expect(ends.reader.loadCommandTail() == 0 && ends.reader.loadReceiveHead() == 0 && !ends.reader.loadClientWaitsForCommandSpace())
     }
 
     @Test func brokerRefusesAnArenaThatCouldShrink() throws {

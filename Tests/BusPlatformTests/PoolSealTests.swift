@@ -45,13 +45,14 @@ import Testing
         [UInt8]([1, 2, 3, 4, 5]).withUnsafeBytes { pool.write($0, into: slice) }
         #expect(try view.copySlice(offset: UInt64(slice.offset), length: 5) == [1, 2, 3, 4, 5])
         try pool.free(offset: slice.offset)
-        #expect(pool.freeBytes == size && pool.sliceCount == 0)
+        #expect(pool.freeBytes == size - PoolLimits.poolControlSize && pool.sliceCount == 0)
+        #expect(slice.offset >= PoolLimits.poolControlSize, "slices never overlap the control area and the RECV ring")
     }
 
     @Test func viewChecksEveryRangeItIsGiven() throws {
         let pool = try ReceivePool.create(size: size)
         let view = try PoolView.map(try pool.descriptorForClient(), expectedSize: size)
-        let cases: [(UInt64, UInt64)] = [(UInt64(size), 8), (UInt64(size) - 8, 16), (8, 0), (4, 8), (UInt64.max - 7, 16), (8, UInt64.max)]
+        let cases: [(UInt64, UInt64)] = [(0, 8), (UInt64(PoolLimits.poolControlSize) - 8, 8), (UInt64(size), 8), (UInt64(size) - 8, 16), (8, 0), (4, 8), (UInt64.max - 7, 16), (8, UInt64.max)]
         for (offset, length) in cases {
             #expect(throws: PoolError.outOfBounds(offset: Int(clamping: offset), length: Int(clamping: length), size: size)) {
                 _ = try view.copySlice(offset: offset, length: length)

@@ -26,7 +26,7 @@ import TestSupport
         var random = SeededRandom(seed: 6)
         for _ in 0..<2000 {
             let record = Self.randomRecord(&random)
-            let direction = record.kind.direction
+            let direction: KDBusDirection = record.kind.travels(.clientToBroker) ? .clientToBroker : .brokerToClient
             let decoded = try KDBusRecord.decode(record.bytes, from: direction)
             #expect(decoded == record)
         }
@@ -45,7 +45,7 @@ import TestSupport
         #expect(throws: KDBusRecordError(.wrongDirection, field: .kind, offset: 96, value: 3)) {
             try KDBusRecord.decode(receive, from: .clientToBroker, streamOffset: 96)
         }
-        let send = KDBusRecord.send(.init(arenaOffset: 4096, length: 8)).bytes
+        let send = KDBusRecord.send(.init(arenaOffset: UInt64(KDBusLimits.arenaControlSize), length: 8)).bytes
         #expect(throws: KDBusRecordError(.wrongDirection, field: .kind, offset: 0, value: 1)) {
             try KDBusRecord.decode(send, from: .brokerToClient)
         }
@@ -56,14 +56,14 @@ import TestSupport
         (0, UInt64(9), 4, KDBusRecordError.Problem.unknownKind, KDBusRecordError.Field.kind),
         (4, 1, 4, .unknownFlags(bits: 1), .flags),
         (8, 4100, 8, .misaligned, .offset),
-        (8, 8, 8, .belowLimit(limit: 4096), .offset),
+        (8, 8, 8, .belowLimit(limit: 36_864), .offset),
         (16, 0, 8, .zero, .length),
         (16, 1 << 30, 8, .aboveLimit(limit: 256 * 1024 * 1024), .length),
         (28, 254, 2, .aboveLimit(limit: 253), .fdCount),
         (30, 17, 2, .aboveLimit(limit: 16), .memfdCount),
     ] as [(Int, UInt64, Int, KDBusRecordError.Problem, KDBusRecordError.Field)])
     func invalidSendNamesTheField(at: Int, value: UInt64, width: Int, problem: KDBusRecordError.Problem, field: KDBusRecordError.Field) {
-        var bytes = KDBusRecord.send(.init(arenaOffset: 4096, length: 64)).bytes
+        var bytes = KDBusRecord.send(.init(arenaOffset: UInt64(KDBusLimits.arenaControlSize), length: 64)).bytes
         Self.patch(&bytes, at: at, value: value, width: width)
         #expect(throws: KDBusRecordError(problem, field: field, offset: 320 + at, value: value)) {
             try KDBusRecord.decode(bytes, from: .clientToBroker, streamOffset: 320)
@@ -71,7 +71,7 @@ import TestSupport
     }
 
     @Test func memfdCountShareTheDescriptorLimit() {
-        var bytes = KDBusRecord.send(.init(arenaOffset: 4096, length: 64, fdCount: 250)).bytes
+        var bytes = KDBusRecord.send(.init(arenaOffset: UInt64(KDBusLimits.arenaControlSize), length: 64, fdCount: 250)).bytes
         Self.patch(&bytes, at: 30, value: 4, width: 2)
         #expect(throws: KDBusRecordError(.aboveLimit(limit: 3), field: .memfdCount, offset: 30, value: 4)) {
             try KDBusRecord.decode(bytes, from: .clientToBroker)
@@ -134,6 +134,35 @@ import TestSupport
         }
     }
 
+    @Test func descriptorsRecordTravelsBothWaysWithACountOnly() throws {
+        let record = KDBusRecord.descriptors(count: 3)
+        #expect(record.bytes == [7, 0, 0, 0, 3, 0, 0, 0] + [UInt8](repeating: 0, count: 24))
+        #expect(try KDBusRecord.decode(record.bytes, from: .clientToBroker) == record)
+        #expect(try KDBusRecord.decode(record.bytes, from: .brokerToClient) == record)
+        #expect(!KDBusRecordKind.descriptors.isRingEntry && KDBusRecordKind.send.isRingEntry && KDBusRecordKind.receive.isRingEntry)
+        var bytes = record.bytes
+        Self.patch(&bytes, at: 4, value: 0, width: 4)
+        #expect(throws: KDBusRecordError(.zero, field: .descriptorCount, offset: 36, value: 0)) {
+            try KDBusRecord.decode(bytes, from: .clientToBroker, streamOffset: 32)
+        }
+        Self.patch(&bytes, at: 4, value: 254, width: 4)
+        #expect(throws: KDBusRecordError(.aboveLimit(limit: 253), field: .descriptorCount, offset: 4, value: 254)) {
+            try KDBusRecord.decode(bytes, from: .brokerToClient)
+        }
+        Self.patch(&bytes, at: 4, value: 253, width: 4)
+        Self.patch(&bytes, at: 24, value: 1, width: 8)
+        #expect(throws: KDBusRecordError(.notZero, field: .reserved, offset: 24, value: 1)) {
+            try KDBusRecord.decode(bytes, from: .clientToBroker)
+        }
+    }
+
+    @Test func ringLayoutConstants() {
+        #expect(KDBusLimits.protocolVersion == 2)
+        #expect(KDBusLimits.ringEntries == 1024 && KDBusLimits.ringEntries & (KDBusLimits.ringEntries - 1) == 0)
+        #expect(KDBusLimits.poolControlSize == 36_864 && KDBusLimits.arenaControlSize == 36_864)
+        #expect(KDBusLimits.poolControlSize % KDBusLimits.pageSize == 0, "slices start on a page")
+    }
+
     @Test func shortInputIsTruncated() {
         #expect(throws: KDBusRecordError(.truncated(available: 31), field: .record, offset: 64, value: 0)) {
             try KDBusRecord.decode([UInt8](repeating: 0, count: 31), from: .clientToBroker, streamOffset: 64)
@@ -154,9 +183,10 @@ import TestSupport
         let length = UInt64.random(in: 1...UInt64(KDBusLimits.maxPoolSize), using: &random)
         let fds = UInt16.random(in: 0...200, using: &random)
         let memfds = UInt16.random(in: 0...16, using: &random)
-        switch Int.random(in: 0..<6, using: &random) {
+        switch Int.random(in: 0..<7, using: &random) {
+        case 5: return .descriptors(count: UInt32.random(in: 1...253, using: &random))
         case 0:
-            let offset = UInt64.random(in: 512...1 << 40, using: &random) * 8
+            let offset = UInt64.random(in: 4608...1 << 40, using: &random) * 8
             return .send(.init(arenaOffset: offset, length: length, priority: priority, fdCount: fds, memfdCount: memfds))
         case 1:
             let offset = UInt64.random(in: 0...1 << 40, using: &random) * 8

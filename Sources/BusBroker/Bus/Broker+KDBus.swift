@@ -6,8 +6,9 @@ extension Broker {
     // MARK: - Upgrade
 
     /// Called after BEGIN for a peer whose SASL conversation ended with an agreement: makes
-    /// its receive pool and queues the POOL announcement, with the memfd, as the first
-    /// bytes it will read (docs/kdbus-transport.md §3).
+    /// its receive pool and doorbells and queues the POOL announcement, with the pool memfd
+    /// and the client's two doorbell ends, as the first bytes it will read
+    /// (docs/kdbus-transport.md §3–§4).
     func upgradeToKDBus(_ peer: Peer, agreement: KDBusAgreement) {
         let pool: ReceivePool
         do throws(PoolError) {
@@ -23,20 +24,30 @@ extension Broker {
             disconnect(peer, reason: "cannot pass its kdbus receive pool: \(error)")
             return
         }
-        peer.kdbus = KDBusConnection(agreement: agreement, pool: pool)
+        let doorbells: BrokerDoorbells
+        do throws(Errno) {
+            doorbells = try BrokerDoorbells.make()
+        } catch {
+            closeDescriptor(descriptor)
+            disconnect(peer, reason: "cannot make its kdbus doorbells: \(error)")
+            return
+        }
+        let clientFDs = [descriptor, doorbells.clientEnds.wakesClient.take(), doorbells.clientEnds.ringsBroker.take()]
+        peer.kdbus = KDBusConnection(agreement: agreement, pool: pool, toClient: doorbells.toClient, fromClient: doorbells.fromClient)
         withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { record in
             KDBusRecord.poolAnnouncement(size: UInt64(agreement.poolSize)).encode(into: record)
-            peer.output.append(UnsafeRawBufferPointer(record), fds: [descriptor])
+            peer.output.append(UnsafeRawBufferPointer(record), fds: clientFDs)
         }
         scheduleFlush(peer)
         logger.debug("\(peer.logName) upgraded to the kdbus transport: pool \(agreement.poolSize), arena \(agreement.arenaSize), threshold \(agreement.memfdThreshold), metadata \(agreement.metadata.negotiationValue)")
     }
 
-    // MARK: - Records from the client
+    // MARK: - Records on the socket
 
-    /// Decodes and carries out every whole record in `peer`'s input. Any record that breaks
-    /// a rule ends this peer's connection with one log line naming it, the field, its
-    /// stream offset and value; no other peer notices.
+    /// Decodes every whole record in `peer`'s socket input: ARENA first, then only FDS
+    /// records (SEND and FREE travel in the command ring). Any record that breaks a rule
+    /// ends this peer's connection with one log line naming it, the field, its stream
+    /// offset and value; no other peer notices.
     func processRecords(from peer: Peer) {
         guard let connection = peer.kdbus else { return }
         while !peer.isClosed {
@@ -51,17 +62,27 @@ extension Broker {
                 disconnect(peer, reason: error.description)
                 return
             }
-            handle(record, from: peer, connection: connection)
+            let at = KDBusRecordPlace(streamOffset: connection.recordOffset)
+            switch record {
+            case .arenaAnnouncement:
+                handle(record, from: peer, connection: connection, at: at)
+            case _ where !connection.hasArena:
+                handle(record, from: peer, connection: connection, at: at)
+            case .descriptors(let count):
+                connection.unclaimedDescriptors += Int(count)
+            default:
+                disconnect(peer, reason: "\(at): \(record.kind) on the socket; after ARENA the socket carries only FDS records, SEND and FREE go in the command ring")
+            }
             connection.recordOffset += KDBusLimits.recordSize
             peer.input.consume(KDBusLimits.recordSize)
         }
-        if !peer.isClosed && peer.input.isEmpty && peer.receivedDescriptors.count > 0 {
-            disconnect(peer, reason: "sent \(peer.receivedDescriptors.count) fds that no kdbus record claimed")
+        if !peer.isClosed && peer.input.isEmpty && peer.receivedDescriptors.count > connection.unclaimedDescriptors {
+            disconnect(peer, reason: "sent \(peer.receivedDescriptors.count) fds, FDS records announced \(connection.unclaimedDescriptors)")
         }
     }
 
-    private func handle(_ record: KDBusRecord, from peer: Peer, connection: KDBusConnection) {
-        let at = KDBusRecordPlace(streamOffset: connection.recordOffset)
+    /// Carries out one record: ARENA from the socket, SEND and FREE from the command ring.
+    func handle(_ record: KDBusRecord, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
         switch record {
         case .arenaAnnouncement(let size):
             guard !connection.hasArena else {
@@ -83,6 +104,8 @@ extension Broker {
                     return
                 }
             }
+        case .descriptors:
+            disconnect(peer, reason: "\(at): FDS in the command ring; FDS records travel on the socket")
         case .receive, .broadcastsLost, .poolAnnouncement:
             preconditionFailure("KDBusRecord.decode(from: .clientToBroker) returned a broker-to-client record")
         }
@@ -107,7 +130,9 @@ extension Broker {
             connection.arena = try SendArenaReader.map(FileDescriptor(owning: raw), expectedSize: connection.agreement.arenaSize)
         } catch {
             disconnect(peer, reason: "\(at): unusable ARENA memfd: \(error)")
+            return
         }
+        watchDoorbell(of: peer, connection: connection)
     }
 
     /// A SEND: copy the message out of the arena into broker memory (the client can change
@@ -352,11 +377,14 @@ extension Broker {
         return "The receive pool of \(id.uniqueName) is full (\(connection.pool.freeBytes) of \(connection.pool.size) bytes free, largest free range \(connection.pool.largestFree))"
     }
 
-    /// Moves a pool peer's waiting RECVs onto its output queue once that is empty; the
-    /// flush hook for upgraded peers.
+    /// Publishes a pool peer's waiting RECVs into its RECV ring; the flush hook for
+    /// upgraded peers (their FDS records leave through the output queue).
     func moveWaitingRecords(of peer: Peer) {
-        guard let connection = peer.kdbus, peer.output.isEmpty else { return }
-        connection.moveWaiting(to: &peer.output)
+        guard let connection = peer.kdbus, connection.hasWaiting else { return }
+        let outcome = connection.publishWaiting(output: &peer.output) { output in (try? output.flush(to: peer.socket)) ?? false }
+        if case .impossibleHead(let head) = outcome {
+            disconnect(peer, reason: "RECV ring: recvHead = \(head) with recvTail = \(connection.receiveTail); the head may not pass the tail")
+        }
     }
 }
 

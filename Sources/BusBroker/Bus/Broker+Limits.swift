@@ -173,6 +173,7 @@ extension Broker {
             if sender.isReadThrottled && !isOverIncomingLimits(sender) {
                 sender.isReadThrottled = false
                 updateInterest(sender)
+                resumeHeldCommands(of: sender)  // kdbus hook: its command ring, like its socket
             }
         }
     }

@@ -179,6 +179,7 @@ public final class Broker {
             logger.debug("\(peer.logName) disconnected")
         }
         if let registration = peer.registration { try? loop.deregister(registration) }
+        unwatchDoorbell(of: peer)  // kdbus hook: the doorbell registration
         _ = Glibc.shutdown(peer.socket.descriptor.rawValue, CInt(SHUT_RDWR))
         connections[ObjectIdentifier(peer)] = nil
         restrictedPeers[ObjectIdentifier(peer)] = nil
@@ -236,14 +237,15 @@ public final class Broker {
         guard !peer.isClosed else { return }
         var drained: Bool
         repeat {
-            moveWaitingRecords(of: peer)  // kdbus hook: RECVs wait in priority order until the queue is empty
+            moveWaitingRecords(of: peer)  // kdbus hook: RECVs wait in priority order for RECV-ring room and the socket
+            if peer.isClosed { return }
             do {
                 drained = try peer.output.flush(to: peer.socket)
             } catch {
                 disconnect(peer, reason: error == .brokenPipe || error == .connectionReset ? nil : "send failed: \(error)")
                 return
             }
-        } while drained && peer.kdbus?.hasWaiting == true
+        } while drained && peer.kdbus.map { $0.hasWaiting && !$0.waitsForReceiveSpace } == true
         releaseInFlight(of: peer)
         guard drained != !peer.isWaitingToWrite else { return }
         peer.isWaitingToWrite = !drained

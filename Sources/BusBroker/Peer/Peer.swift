@@ -99,7 +99,7 @@ final class Peer: IOEventHandler {
 
     /// One `recvmsg` and the processing of what it brought, in the broker's shared read
     /// buffer when nothing was buffered (see `InputBuffer`); true when the socket had no more.
-    private func readAndProcessOnce() -> Bool {
+    func readAndProcessOnce() -> Bool {
         let space = input.freeSpace(sharing: broker.sharedRead)
         defer { input.settle() }
         let received: ReceiveResult
@@ -115,6 +115,7 @@ final class Peer: IOEventHandler {
             return true
         }
         if received.byteCount == 0 {
+            if let kdbus { broker.consumeCommands(of: self, connection: kdbus, budget: .max) }  // kdbus hook: SENDs published before the hang-up
             broker.disconnect(self, reason: nil)
             return true
         }

@@ -6,8 +6,18 @@ public enum PoolLimits {
     /// Slices are multiples of 8 bytes at 8-byte offsets, as kdbus's (`KDBUS_ALIGN8`), so
     /// every u64 in a slice is naturally aligned.
     public static let sliceAlignment = 8
-    /// Bytes at the start of the send arena owned by the broker (its consumed count).
-    public static let arenaControlSize = 4096
+    /// Entries in each record ring; a power of two (DBusWire's `KDBusLimits.ringEntries`).
+    public static let ringEntries = 1024
+    /// Bytes per ring entry: one 32-byte record (`KDBusLimits.recordSize`).
+    public static let ringEntrySize = 32
+    /// Where the ring starts in the pool or arena: after the page of control words.
+    public static let ringOffset = 4096
+    /// Bytes at the start of the receive pool that are control words and the RECV ring;
+    /// slices are allocated after them (`KDBusLimits.poolControlSize`).
+    public static let poolControlSize = ringOffset + ringEntries * ringEntrySize
+    /// Bytes at the start of the send arena that are control words and the command ring;
+    /// messages are written after them (`KDBusLimits.arenaControlSize`).
+    public static let arenaControlSize = ringOffset + ringEntries * ringEntrySize
     /// Smallest pool or arena (64 KiB).
     public static let minimumSize = 64 * 1024
     /// Largest pool or arena (1 GiB): far above any negotiated size, it only keeps

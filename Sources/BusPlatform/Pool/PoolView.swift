@@ -1,4 +1,5 @@
 // Pool View: the client's read-only view of its receive pool.
+import Synchronization
 
 /// The client's mapping of the pool the broker sent it. It checks the memfd before mapping
 /// (the seals that make the broker the only writer, and the negotiated size, so a read can
@@ -45,8 +46,30 @@ public struct PoolView: ~Copyable {
 
     private func checkedRange(offset: UInt64, length: UInt64) throws(PoolError) -> Range<Int> {
         let outOfBounds = PoolError.outOfBounds(offset: Int(clamping: offset), length: Int(clamping: length), size: size)
-        guard offset <= UInt64(size), length <= UInt64(size) - offset, length > 0,
+        guard offset >= UInt64(PoolLimits.poolControlSize), offset <= UInt64(size), length <= UInt64(size) - offset, length > 0,
               offset % UInt64(PoolLimits.sliceAlignment) == 0 else { throw outOfBounds }
         return Int(offset)..<Int(offset + length)
+    }
+
+    // MARK: Ring control (client side; docs/kdbus-transport.md §4). Every value here was
+    // written by the broker: read once, check before use.
+
+    /// The broker's `recvTail`: RECV entries published.
+    public func loadReceiveTail() -> UInt64 { mapping.loadWord(at: RingControl.recvTail) }
+    /// The broker's `commandHead`: command entries it has consumed.
+    public func loadCommandHead() -> UInt64 { mapping.loadWord(at: RingControl.commandHead) }
+    /// The broker's `sendsConsumed`, acquire ordered: pass it to `SendArena.reclaim`.
+    public func loadSendsConsumed() -> UInt64 {
+        let value = mapping.loadWord(at: RingControl.sendsConsumed)
+        atomicMemoryFence(ordering: .acquiring)
+        return value
+    }
+    /// Whether the broker holds RECVs because the RECV ring is full (ring it after consuming).
+    public func loadBrokerWaitsForRecvSpace() -> Bool { mapping.loadFlag(at: RingControl.brokerWaitsForRecvSpace) }
+
+    /// Copies RECV-ring entry `index` into `entry` (at least 32 bytes) for decoding.
+    public func copyReceiveEntry(_ index: UInt64, into entry: UnsafeMutableRawBufferPointer) {
+        atomicMemoryFence(ordering: .acquiring)
+        mapping.copyEntry(index, into: entry)
     }
 }

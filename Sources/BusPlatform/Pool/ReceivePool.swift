@@ -1,13 +1,15 @@
 // Receive Pool: the broker's side of a client's receive pool.
+import Synchronization
 
-/// The memory a broker copies messages into for one client (docs/kdbus-transport.md §3).
+/// The memory a broker copies messages into for one client (docs/kdbus-transport.md §3–§4).
 /// The broker creates a memfd, maps it read-write, then seals it with `FileSeals.pool`;
 /// from then on its mapping is the only way to write the pool, and the descriptor it hands
-/// the client (`descriptorForClient`) can only be mapped read-only. Slices are allocated
-/// for messages and freed when the client's FREE names them.
+/// the client (`descriptorForClient`) can only be mapped read-only. The first
+/// `PoolLimits.poolControlSize` bytes are the broker's control words and the RECV ring;
+/// slices are allocated after them for messages and freed when the client's FREE names them.
 public struct ReceivePool: ~Copyable {
     // Invariant: `mapping` is the only writable mapping of `file`, created before sealing;
-    // `allocator` covers exactly [0, size).
+    // `allocator` covers exactly [poolControlSize, size).
     private let file: FileDescriptor
     private let mapping: MappedRegion
     private var allocator: SliceAllocator
@@ -29,7 +31,7 @@ public struct ReceivePool: ~Copyable {
         self.file = file
         self.mapping = mapping
         self.size = size
-        allocator = SliceAllocator(capacity: size)
+        allocator = SliceAllocator(capacity: size - PoolLimits.poolControlSize, startingAt: PoolLimits.poolControlSize)
     }
 
     /// A new descriptor for the pool, to pass to the client with SCM_RIGHTS.
@@ -69,5 +71,38 @@ public struct ReceivePool: ~Copyable {
     public func withSliceBytes<R>(_ slice: PoolSlice, _ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
         precondition(allocator.busyLength(at: slice.offset) == slice.length, "ReceivePool: \(slice) is not a slice in use")
         return mapping.withUnsafeMutableBytes { pool in body(UnsafeMutableRawBufferPointer(rebasing: pool[slice.offset..<slice.end])) }
+    }
+
+    // MARK: Ring control (broker side; docs/kdbus-transport.md §4)
+
+    /// Writes RECV-ring entry `index` (one 32-byte RECV or BROADCASTS_LOST record); it is
+    /// invisible to the client until `publishReceives` moves the tail past it.
+    public func writeReceiveEntry(_ index: UInt64, from record: UnsafeRawBufferPointer) {
+        mapping.writeEntry(index, from: record)
+    }
+
+    /// Publishes RECV entries `oldTail..<newTail`; true when the client must be rung.
+    /// `clientHead` loads the client's `recvHead` from its arena, once.
+    public func publishReceives(oldTail: UInt64, newTail: UInt64, clientHead: () -> UInt64) -> Bool {
+        RecordRing.publish(oldTail: oldTail, newTail: newTail,
+                           storeTail: { mapping.storeWord($0, at: RingControl.recvTail) }, loadConsumerHead: clientHead)
+    }
+
+    /// Ends a pass over the command ring: stores `commandHead` = `head`, then re-loads the
+    /// client's tail through `clientTail` (see `RecordRing.finishPass`).
+    public func finishCommandPass(head: UInt64, clientTail: () -> UInt64) -> UInt64 {
+        RecordRing.finishPass(head: head, storeHead: { mapping.storeWord($0, at: RingControl.commandHead) }, loadTail: clientTail)
+    }
+
+    /// Publishes how many SENDs the broker has finished reading from the arena; release
+    /// ordered, so the copies out of the arena happen before the client reuses the space.
+    public func storeSendsConsumed(_ count: UInt64) {
+        atomicMemoryFence(ordering: .releasing)
+        mapping.storeWord(count, at: RingControl.sendsConsumed)
+    }
+
+    /// Sets or clears `brokerWaitsForRecvSpace` (fenced: re-load `recvHead` after setting it).
+    public func storeBrokerWaitsForRecvSpace(_ waiting: Bool) {
+        mapping.storeFlag(waiting, at: RingControl.brokerWaitsForRecvSpace)
     }
 }

@@ -3,18 +3,20 @@ import Synchronization
 
 extension FileSeals {
     /// The seals of a send arena: fixed size (the broker reading it never faults), and
-    /// nothing can change that. Not `.futureWrite`: both sides need writable mappings (the
-    /// client its messages, the broker its consumed count), and a mapping made after
-    /// `.futureWrite` cannot be writable. Nothing is lost: the broker copies a message out
-    /// before validating it, so a client scribbling on its own arena only hurts itself.
+    /// nothing can change that. Not `.futureWrite`, which would add nothing: the client
+    /// writes the arena anyway (its messages, its ring and indices), and the broker maps it
+    /// read-only and copies a message out before validating it, so a client scribbling on
+    /// its own arena only hurts itself.
     public static let arena: FileSeals = [.shrink, .grow, .seal]
 }
 
 /// The client's send arena (docs/kdbus-transport.md §4): a memfd the client creates, maps,
-/// seals with `FileSeals.arena` and passes to the broker after BEGIN. Messages are written
-/// one after another, as a ring, into the bytes past the first page; SEND names each. The
-/// broker counts SENDs it has finished with in a u64 at the start of the first page, so the
-/// client learns which space it may reuse by reading memory, not by a reply.
+/// seals with `FileSeals.arena` and passes to the broker after BEGIN. Its first
+/// `PoolLimits.arenaControlSize` bytes are the client's control words and the command ring;
+/// messages are written one after another, as a ring, into the bytes past them; a SEND
+/// entry names each. The broker counts SENDs it has finished with in its pool
+/// (`PoolView.loadSendsConsumed`), so the client learns which space it may reuse by reading
+/// memory, not by a reply.
 public struct SendArena: ~Copyable {
     // Invariants: `produced` counts data-area bytes handed out (wasted ring tails
     // included); `inFlight[inFlightHead...]` holds, per SEND not yet consumed, the value of
@@ -59,12 +61,11 @@ public struct SendArena: ~Copyable {
 
     /// Reserves `length` bytes (rounded up to 8), lets `fill` marshal the message into
     /// them, and returns the range to name in a SEND. `.full` when the broker has not yet
-    /// consumed enough: wait for its progress (or send the message some other way).
+    /// consumed enough: `reclaim` with a newer `sendsConsumed`, or wait for the broker.
     public mutating func write(length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) throws(PoolError) -> PoolSlice {
         guard length > 0 else { throw .invalidSize(length) }
         let rounded = (length + PoolLimits.sliceAlignment - 1) & ~(PoolLimits.sliceAlignment - 1)
         guard rounded <= dataSize else { throw .full(requested: rounded, freeBytes: dataSize, largestFree: dataSize) }
-        reclaim()
         let position = produced % dataSize
         let skip = position + rounded > dataSize ? dataSize - position : 0
         let needed = skip + rounded
@@ -79,11 +80,9 @@ public struct SendArena: ~Copyable {
         return PoolSlice(offset: offset, length: length)
     }
 
-    /// Reads the broker's consumed count and releases the space of every message it covers.
-    public mutating func reclaim() {
-        let consumed = mapping.withUnsafeBytes { $0.load(fromByteOffset: 0, as: UInt64.self) }
-        // Acquire: the broker finished reading those messages before it stored the count.
-        atomicMemoryFence(ordering: .acquiring)
+    /// Releases the space of every message the broker's `sendsConsumed` count covers (read
+    /// from the pool with `PoolView.loadSendsConsumed`, which orders it).
+    public mutating func reclaim(sendsConsumed consumed: UInt64) {
         // The count is the broker's word; a value above what was sent would be a broker bug,
         // and believing it would let us overwrite messages it has not read.
         let target = min(consumed, sent)
@@ -99,14 +98,43 @@ public struct SendArena: ~Copyable {
     }
 }
 
+extension SendArena {
+    // MARK: Ring control (client side; docs/kdbus-transport.md §4)
+
+    /// Writes command-ring entry `index` (one 32-byte SEND or FREE record); invisible to the
+    /// broker until `publishCommands` moves the tail past it.
+    public func writeCommandEntry(_ index: UInt64, from record: UnsafeRawBufferPointer) {
+        mapping.writeEntry(index, from: record)
+    }
+
+    /// Publishes command entries `oldTail..<newTail`; true when the broker must be rung.
+    /// `brokerHead` loads the broker's `commandHead` from the pool, once.
+    public func publishCommands(oldTail: UInt64, newTail: UInt64, brokerHead: () -> UInt64) -> Bool {
+        RecordRing.publish(oldTail: oldTail, newTail: newTail,
+                           storeTail: { mapping.storeWord($0, at: RingControl.commandTail) }, loadConsumerHead: brokerHead)
+    }
+
+    /// Ends a pass over the RECV ring: stores `recvHead` = `head`, then re-loads the
+    /// broker's tail through `brokerTail` (see `RecordRing.finishPass`).
+    public func finishReceivePass(head: UInt64, brokerTail: () -> UInt64) -> UInt64 {
+        RecordRing.finishPass(head: head, storeHead: { mapping.storeWord($0, at: RingControl.recvHead) }, loadTail: brokerTail)
+    }
+
+    /// Sets or clears `clientWaitsForCommandSpace` (fenced: re-load `commandHead` after setting it).
+    public func storeClientWaitsForCommandSpace(_ waiting: Bool) {
+        mapping.storeFlag(waiting, at: RingControl.clientWaitsForCommandSpace)
+    }
+}
+
 /// The broker's side of a client's send arena: it checks the memfd it was given (fixed
-/// size, sealed, the negotiated length), maps it, reads messages only inside the data area,
-/// and publishes how many SENDs it has finished with.
+/// size, sealed, the negotiated length), maps it READ-ONLY (the broker writes nothing
+/// there; its counts live in the pool), reads the client's control words and command ring,
+/// and reads messages only inside the data area.
 public struct SendArenaReader: ~Copyable {
-    // Invariant: `mapping` covers exactly `size` bytes of a memfd that cannot shrink.
+    // Invariant: `mapping` is a read-only mapping of exactly `size` bytes of a memfd that
+    // cannot shrink.
     private let mapping: MappedRegion
     public let size: Int
-    private var consumed: UInt64 = 0
 
     /// Maps the client's arena after checking it carries `FileSeals.arena` and is
     /// `expectedSize` bytes; without the shrink seal a client could truncate it and make
@@ -121,7 +149,7 @@ public struct SendArenaReader: ~Copyable {
         guard seals.isSuperset(of: .arena) else { throw .missingSeals(required: .arena, found: seals) }
         guard found == expectedSize, found > PoolLimits.arenaControlSize else { throw .wrongSize(expected: expectedSize, found: found) }
         do {
-            return SendArenaReader(mapping: try MappedRegion.map(file, length: found, protection: [.read, .write]), size: found)
+            return SendArenaReader(mapping: try MappedRegion.map(file, length: found, protection: .read), size: found)
         } catch { throw .system(error) }
     }
 
@@ -140,13 +168,19 @@ public struct SendArenaReader: ~Copyable {
         return mapping.withUnsafeBytes { arena in body(UnsafeRawBufferPointer(rebasing: arena[Int(offset)..<Int(offset + length)])) }
     }
 
-    /// Marks one more SEND finished; call after its bytes have been copied out.
-    public mutating func markConsumed() {
-        consumed += 1
-        // Release: the copies out of the arena happen before the client can see the count.
-        atomicMemoryFence(ordering: .releasing)
-        // An aligned 8-byte store is single-copy atomic on every 64-bit target we build for
-        // (x86-64, aarch64): the client never sees half a count.
-        mapping.withUnsafeMutableBytes { $0.storeBytes(of: consumed, toByteOffset: 0, as: UInt64.self) }
+    // MARK: Ring control (broker side). Every value here was written by the client: read
+    // once, check before use (`RecordRing.pending`).
+
+    /// The client's `commandTail`: command entries published.
+    public func loadCommandTail() -> UInt64 { mapping.loadWord(at: RingControl.commandTail) }
+    /// The client's `recvHead`: RECV entries consumed.
+    public func loadReceiveHead() -> UInt64 { mapping.loadWord(at: RingControl.recvHead) }
+    /// Whether the client waits for command-ring space (ring it after storing `commandHead`).
+    public func loadClientWaitsForCommandSpace() -> Bool { mapping.loadFlag(at: RingControl.clientWaitsForCommandSpace) }
+
+    /// Copies command-ring entry `index` into `entry` (at least 32 bytes) for decoding.
+    public func copyCommandEntry(_ index: UInt64, into entry: UnsafeMutableRawBufferPointer) {
+        atomicMemoryFence(ordering: .acquiring)
+        mapping.copyEntry(index, into: entry)
     }
 }

@@ -4,11 +4,12 @@
 /// the transport cites one of these, so a second implementation can read the numbers here
 /// (and in docs/kdbus-transport.md, which repeats them).
 public enum KDBusLimits {
-    /// The transport version this code speaks; the only one there is.
-    @inlinable public static var protocolVersion: Int { 1 }
+    /// The transport version this code speaks: 2, records in shared-memory rings with pipe
+    /// doorbells (docs/kdbus-transport.md §4). Version 1 (records on the socket) is no longer spoken.
+    @inlinable public static var protocolVersion: Int { 2 }
     /// Pools and arenas are whole 4 KiB pages: they are mapped whole.
     @inlinable public static var pageSize: Int { 4096 }
-    /// Size of every command record on the socket, in bytes.
+    /// Size of every command record (ring entry or FDS record on the socket), in bytes.
     @inlinable public static var recordSize: Int { 32 }
     /// Alignment of pool slices, arena messages and metadata items: 8, as in kdbus (`KDBUS_ALIGN8`).
     @inlinable public static var alignment: Int { 8 }
@@ -22,11 +23,22 @@ public enum KDBusLimits {
     /// Default send arena: 4 MiB, twice the default memfd threshold, so two messages just
     /// under it can be in flight.
     @inlinable public static var defaultArenaSize: Int { 4 * 1024 * 1024 }
-    /// Largest send arena: a whole maximal message (128 MiB) plus the consumed-position page.
+    /// Largest send arena: a whole maximal message (128 MiB) plus the control area, rounded up.
     @inlinable public static var maxArenaSize: Int { 128 * 1024 * 1024 + 64 * 1024 }
-    /// Bytes at the start of the send arena that belong to the broker (its consumed count);
-    /// messages start after them. One 4 KiB page, so it can be mapped on its own.
-    @inlinable public static var arenaControlSize: Int { 4096 }
+    /// Entries in each record ring (the RECV ring in the pool, the command ring in the
+    /// arena): a power of two, so entry `i` lives at slot `i & (ringEntries - 1)`. 1024
+    /// records are far more than one wake-up's work and cost 32 KiB per ring.
+    @inlinable public static var ringEntries: Int { 1024 }
+    /// Where the ring's entries start in the pool or arena: after one page of control words.
+    @inlinable public static var ringOffset: Int { 4096 }
+    /// Bytes at the start of the receive pool that are not slices: the control page (the
+    /// broker's indices and flag) and the RECV ring. 4096 + 1024 · 32 = 36 864.
+    @inlinable public static var poolControlSize: Int { ringOffset + ringEntries * recordSize }
+    /// Bytes at the start of the send arena that are not messages: the control page (the
+    /// client's indices and flag) and the command ring. Same size as the pool's.
+    @inlinable public static var arenaControlSize: Int { ringOffset + ringEntries * recordSize }
+    /// Most descriptors one FDS record carries: the kernel's `SCM_MAX_FD` (253).
+    @inlinable public static var maxDescriptorsPerRecord: Int { 253 }
     /// Offsets one FREE record carries.
     @inlinable public static var freeOffsetsPerRecord: Int { 3 }
     /// Memfd body parts one message may reference.

@@ -18,7 +18,7 @@ extension KDBusRecord {
         guard let kind = KDBusRecordKind(rawValue: rawKind) else {
             throw fields.error(.unknownKind, .kind, KDBusRecordLayout.kind, UInt64(rawKind))
         }
-        guard kind.direction == direction else {
+        guard kind.travels(direction) else {
             throw fields.error(.wrongDirection, .kind, KDBusRecordLayout.kind, UInt64(rawKind))
         }
         switch kind {
@@ -34,6 +34,7 @@ extension KDBusRecord {
         case .broadcastsLost: return .broadcastsLost(try fields.lostFields())
         case .poolAnnouncement: return .poolAnnouncement(size: try fields.announcedSize(maximum: KDBusLimits.maxPoolSize))
         case .arenaAnnouncement: return .arenaAnnouncement(size: try fields.announcedSize(maximum: KDBusLimits.maxArenaSize))
+        case .descriptors: return .descriptors(count: try fields.descriptorCount())
         }
     }
 
@@ -128,6 +129,21 @@ private struct RecordFields {
         guard size <= UInt64(maximum) else { throw error(.aboveLimit(limit: maximum), .length, KDBusRecordLayout.length, size) }
         guard size % UInt64(KDBusLimits.pageSize) == 0 else { throw error(.notPageMultiple, .length, KDBusRecordLayout.length, size) }
         return size
+    }
+
+    /// An FDS record: a count of 1...`KDBusLimits.maxDescriptorsPerRecord`, then 24 zero bytes.
+    func descriptorCount() throws(KDBusRecordError) -> UInt32 {
+        let count = u32(KDBusRecordLayout.descriptorCount)
+        guard count != 0 else { throw error(.zero, .descriptorCount, KDBusRecordLayout.descriptorCount, 0) }
+        guard count <= UInt32(KDBusLimits.maxDescriptorsPerRecord) else {
+            throw error(.aboveLimit(limit: KDBusLimits.maxDescriptorsPerRecord), .descriptorCount,
+                        KDBusRecordLayout.descriptorCount, UInt64(count))
+        }
+        for at in stride(from: 8, to: KDBusLimits.recordSize, by: 8) {
+            let value = u64(at)
+            guard value == 0 else { throw error(.notZero, .reserved, at, value) }
+        }
+        return count
     }
 
     func lostFields() throws(KDBusRecordError) -> KDBusRecord.BroadcastsLost {

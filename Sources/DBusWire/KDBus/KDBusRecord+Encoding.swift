@@ -22,6 +22,8 @@ extension KDBusRecord {
             }
         case .poolAnnouncement(let size), .arenaAnnouncement(let size):
             record.kdbusStore(size, at: KDBusRecordLayout.length)
+        case .descriptors(let count):
+            record.kdbusStore(count, at: KDBusRecordLayout.descriptorCount)
         case .broadcastsLost(let lost):
             record.kdbusStore(lost.count, at: KDBusRecordLayout.lostCount)
             record.kdbusStore(lost.total, at: KDBusRecordLayout.lostTotal)

@@ -1,9 +1,8 @@
 // KDBus Record: the fixed-size command records the socket carries once a client is upgraded.
 
-/// One 32-byte command record (docs/kdbus-transport.md §5). After BEGIN an upgraded
-/// connection's socket carries only these, little-endian, back to back; message bytes live
-/// in the send arena and the receive pool, and descriptors ride with SEND and RECV as
-/// `SCM_RIGHTS`.
+/// One 32-byte command record (docs/kdbus-transport.md §5), little-endian. SEND, FREE, RECV
+/// and BROADCASTS_LOST are entries of the shared-memory rings; the announcements and FDS
+/// travel on the socket, FDS carrying the descriptors that later ring entries claim.
 public enum KDBusRecord: Sendable, Hashable {
     case send(Send)
     case free(Free)
@@ -13,6 +12,9 @@ public enum KDBusRecord: Sendable, Hashable {
     case poolAnnouncement(size: UInt64)
     /// The send arena's size; its memfd is this record's one descriptor.
     case arenaAnnouncement(size: UInt64)
+    /// `count` descriptors (1...`KDBusLimits.maxDescriptorsPerRecord`) in this record's
+    /// `SCM_RIGHTS`, for ring entries published after it to claim, oldest first.
+    case descriptors(count: UInt32)
 
     /// A message the client marshalled into its send arena.
     public struct Send: Sendable, Hashable {
@@ -131,6 +133,7 @@ public enum KDBusRecord: Sendable, Hashable {
         case .broadcastsLost: .broadcastsLost
         case .poolAnnouncement: .poolAnnouncement
         case .arenaAnnouncement: .arenaAnnouncement
+        case .descriptors: .descriptors
         }
     }
 }
@@ -149,4 +152,5 @@ enum KDBusRecordLayout {
     static let lostCount = 8
     static let lostTotal = 16
     static let lostReserved = 24
+    static let descriptorCount = 4
 }

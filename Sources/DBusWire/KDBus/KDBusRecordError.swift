@@ -9,7 +9,7 @@ public struct KDBusRecordError: Error, Sendable, Hashable, CustomStringConvertib
     public enum Field: String, Sendable, Hashable {
         case kind, flags, offset, length, priority, fdCount = "fd-count", memfdCount = "memfd-count"
         case freeCount = "free-count", freeSlot = "free-slot", lostCount = "lost-count"
-        case lostTotal = "lost-total", reserved, record
+        case lostTotal = "lost-total", reserved, record, descriptorCount = "descriptor-count"
     }
 
     /// The rules a record can break.

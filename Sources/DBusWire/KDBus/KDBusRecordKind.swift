@@ -1,4 +1,4 @@
-// KDBus Record Kind: what a command record on the socket asks for or announces.
+// KDBus Record Kind: what a command record asks for or announces.
 
 /// The first 32-bit word of a command record. The numbers are the protocol; see
 /// docs/kdbus-transport.md §5.
@@ -15,12 +15,25 @@ public enum KDBusRecordKind: UInt32, Sendable, Hashable, CaseIterable {
     case poolAnnouncement = 5
     /// Client → broker, once, first after BEGIN: the send arena's memfd and size.
     case arenaAnnouncement = 6
+    /// Either way, on the socket only, after the announcements: descriptors that later ring
+    /// entries (SEND or RECV) claim, in this record's `SCM_RIGHTS`.
+    case descriptors = 7
 
-    /// Which side may send records of this kind.
-    public var direction: KDBusDirection {
+    /// Whether a record of this kind may travel in `direction`.
+    public func travels(_ direction: KDBusDirection) -> Bool {
         switch self {
-        case .send, .free, .arenaAnnouncement: .clientToBroker
-        case .receive, .broadcastsLost, .poolAnnouncement: .brokerToClient
+        case .send, .free, .arenaAnnouncement: direction == .clientToBroker
+        case .receive, .broadcastsLost, .poolAnnouncement: direction == .brokerToClient
+        case .descriptors: true
+        }
+    }
+
+    /// Where a record of this kind travels in version 2: ring entries in shared memory,
+    /// the others on the socket.
+    public var isRingEntry: Bool {
+        switch self {
+        case .send, .free, .receive, .broadcastsLost: true
+        case .poolAnnouncement, .arenaAnnouncement, .descriptors: false
         }
     }
 }

@@ -377,7 +377,7 @@ final class ConnectionIO: IOEventHandler {
         case .poolAnnouncement(let size): receivePool(size: size)
         case .receive(let receive): receiveMessage(receive)
         case .broadcastsLost(let lost): core.noteBroadcastsLost(lost.count, total: lost.total)
-        case .send, .free, .arenaAnnouncement: shutDown("the bus sent a client's record: \(record.kind)")
+        case .send, .free, .arenaAnnouncement, .descriptors: shutDown("the bus sent a record this client does not expect: \(record.kind)")
         }
     }
 

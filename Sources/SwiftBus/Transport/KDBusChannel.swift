@@ -37,8 +37,16 @@ public final class KDBusChannel: @unchecked Sendable {
     private var ready: [KDBusReceivedMessage] = []
     private var readyHead = 0
     private var pendingFrees: [UInt64] = []
-    /// Records about to be written, reused so a send builds no new array.
-    private var outgoing: [UInt8] = []
+    /// Protocol 2 (docs/kdbus-transport.md §4): the broker wakes us through `wakesClient`,
+    /// we wake it through `ringsBroker`; `commandTail`/`recvHead` are our private copies of
+    /// the indices we publish in the arena.
+    private let wakesClient: FileDescriptor
+    private let ringsBroker: FileDescriptor
+    private var commandTail: UInt64 = 0
+    private var recvHead: UInt64 = 0
+    /// Descriptors at the end of `arrivedFDs` whose FDS record is not decoded yet (a read
+    /// may end inside the record; its descriptors came with its first byte).
+    private var unannouncedFDs = 0
     private var held: [UInt64: [CInt]] = [:]
     private var lostSinceReceive: UInt64 = 0
     /// Broadcasts dropped for this connection over its life, as the broker last reported.
@@ -46,8 +54,11 @@ public final class KDBusChannel: @unchecked Sendable {
 
     /// Bytes read from the socket at once: many records, never a partial descriptor set.
     static let readSize = 64 * KDBusLimits.recordSize
-    /// How long `send` sleeps between looks at *consumed* while the arena is full.
+    /// How long `send` sleeps between looks at *sendsConsumed* while the arena is full
+    /// (the broker rings no doorbell for arena space).
     static let arenaPollMilliseconds: Int32 = 1
+    /// Bytes drained from the to-client doorbell at once.
+    static let doorbellDrainBytes = 256
     /// Default bound on every wait.
     public static let defaultTimeoutMilliseconds: Int32 = 10_000
 
@@ -113,16 +124,20 @@ public final class KDBusChannel: @unchecked Sendable {
         guard case .poolAnnouncement(let size) = first, size == UInt64(agreement.poolSize) else {
             throw .protocolViolation("the first record is \(first.kind), not POOL of the granted \(agreement.poolSize) bytes")
         }
-        // Descriptors past the pool's belong to records that came in the same read (the
-        // replies to `firstMessages`) and are claimed by them, in order.
-        guard descriptors.count >= 1, let poolFile = descriptors.take(at: 0) else {
-            throw .protocolViolation("POOL came without its memfd")
+        // POOL carries the pool memfd and both doorbell ends (§4); descriptors past them
+        // belong to FDS records that came in the same read, claimed in order.
+        guard descriptors.count >= 3, let poolFile = descriptors.take(at: 0), let wakes = descriptors.take(at: 1),
+              let rings = descriptors.take(at: 2)
+        else {
+            throw .protocolViolation("POOL came with \(descriptors.count) descriptors, not the pool memfd and two doorbell ends")
         }
         var later: [CInt] = []
-        for index in 1..<max(descriptors.count, 1) {
+        for index in 3..<max(descriptors.count, 3) {
             if let fd = descriptors.take(at: index) { later.append(fd.take()) }
         }
         descriptors.removeAll()
+        wakesClient = wakes
+        ringsBroker = rings
         do throws(PoolError) {
             pool = try PoolView.map(poolFile, expectedSize: agreement.poolSize)
         } catch { throw .pool(error) }
@@ -139,12 +154,16 @@ public final class KDBusChannel: @unchecked Sendable {
         input.replaceSubrange(0..<rest.count, with: rest)
         inputCount = rest.count
         arrivedFDs = later
+        unannouncedFDs = later.count
+        // A doorbell is a pipe: writing to it after the broker died would raise SIGPIPE
+        // and kill the process; the hang-up shows on the socket instead.
+        signal(SIGPIPE, SIG_IGN)
         recordOffset = KDBusLimits.recordSize
         var list = DescriptorList(reservingCapacity: 1)
         list.append(arenaFile)
         try sendRecords(KDBusRecord.arenaAnnouncement(size: UInt64(agreement.arenaSize)).bytes, descriptors: list,
                         timeoutMilliseconds: timeoutMilliseconds)
-        // RECVs that came with POOL (replies to pipelined first messages) are ready at once.
+        // FDS records that came with POOL (for replies to pipelined first messages).
         try decodeBuffered()
     }
 
@@ -169,17 +188,11 @@ public final class KDBusChannel: @unchecked Sendable {
     ) throws(KDBusChannelError) {
         guard message.count <= largestMessage else { throw .messageTooLarge(length: message.count, arenaDataSize: largestMessage) }
         let slice = try reserve(message.count, timeoutMilliseconds: timeoutMilliseconds) { target in target.copyMemory(from: message) }
-        var list = DescriptorList(reservingCapacity: fds.count)
-        for fd in fds {
-            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-            guard copy >= 0 else { throw .system("duplicating fd \(fd)", .current) }
-            list.append(FileDescriptor(owning: copy))
-        }
-        // Pending FREEs ride in the same write, ahead of the SEND: one system call per message.
-        // The broker takes descriptors in record order, so they still belong to the SEND.
-        try sendWithFrees(.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
-                                      fdCount: UInt16(fds.count))),
-                          descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+        try sendDescriptors(fds, timeoutMilliseconds: timeoutMilliseconds)
+        // Pending FREEs ride in the same publication, ahead of the SEND: one doorbell at most.
+        try publishCommands(.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
+                                        fdCount: UInt16(fds.count))),
+                            timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Convenience for callers holding an array.
@@ -218,15 +231,10 @@ public final class KDBusChannel: @unchecked Sendable {
         let slice = try reserve(listLength, timeoutMilliseconds: timeoutMilliseconds) { target in
             Self.writePartsList(parts, into: target, itemsEnd: itemsEnd)
         }
-        var list = DescriptorList(reservingCapacity: fds.count + memfds.count)
-        for fd in fds + memfds {
-            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-            guard copy >= 0 else { throw .system("duplicating fd \(fd)", .current) }
-            list.append(FileDescriptor(owning: copy))
-        }
-        try sendWithFrees(.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
-                                      fdCount: UInt16(fds.count), memfdCount: UInt16(memfds.count))),
-                          descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+        try sendDescriptors(fds + memfds, timeoutMilliseconds: timeoutMilliseconds)
+        try publishCommands(.send(.init(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length), priority: priority,
+                                        fdCount: UInt16(fds.count), memfdCount: UInt16(memfds.count))),
+                            timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// The parts list: slice header (sequence 0), one payload item per part, inline bytes.
@@ -256,23 +264,104 @@ public final class KDBusChannel: @unchecked Sendable {
         writer.finish(sequence: 0)
     }
 
-    /// Space in the arena, filled by `fill`; waits for the broker's *consumed* when full.
+    /// Space in the arena, filled by `fill`; waits for the broker's *sendsConsumed* when full.
     func reserve(
         _ length: Int, timeoutMilliseconds: Int32, _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) throws(KDBusChannelError) -> PoolSlice {
         let deadline = MonotonicInstant.now().nanoseconds + UInt64(max(timeoutMilliseconds, 0)) * 1_000_000
         while true {
+            arena.reclaim(sendsConsumed: pool.loadSendsConsumed())
             do {
                 return try arena.write(length: length, fill)
             } catch .full {
                 guard MonotonicInstant.now().nanoseconds < deadline else { throw .timedOut(milliseconds: timeoutMilliseconds) }
-                // The broker publishes progress in memory only; meanwhile keep our socket
-                // drained so it is never stuck writing RECVs to us.
-                if try waitReadable(timeoutMilliseconds: Self.arenaPollMilliseconds) { try readRecords() }
+                // The broker moves sendsConsumed without ringing; meanwhile keep taking
+                // RECVs so it is never stuck holding ours.
+                try drainReceiveRing()
+                _ = try waitForWake(timeoutMilliseconds: Self.arenaPollMilliseconds)
             } catch {
                 throw .pool(error)
             }
         }
+    }
+
+    /// Sends duplicates of `fds` in FDS records (a complete `sendmsg` each) before the entry
+    /// that claims them is published (§5); the caller keeps its own descriptors.
+    private func sendDescriptors(_ fds: [CInt], timeoutMilliseconds: Int32) throws(KDBusChannelError) {
+        var start = 0
+        while start < fds.count {
+            let count = min(fds.count - start, KDBusLimits.maxDescriptorsPerRecord)
+            var list = DescriptorList(reservingCapacity: count)
+            for fd in fds[start..<start + count] {
+                let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+                guard copy >= 0 else { throw .system("duplicating fd \(fd)", .current) }
+                list.append(FileDescriptor(owning: copy))
+            }
+            try sendRecords(KDBusRecord.descriptors(count: UInt32(count)).bytes, descriptors: list, timeoutMilliseconds: timeoutMilliseconds)
+            start += count
+        }
+    }
+
+    // MARK: - Command ring
+
+    /// Writes the pending FREEs and then `record` (if any) into the command ring and
+    /// publishes them together, ringing the broker only when the wake rule asks for it.
+    private func publishCommands(_ record: KDBusRecord?, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
+        let published = commandTail
+        var tail = published
+        var index = 0
+        while index < pendingFrees.count {
+            let rest = pendingFrees.count - index
+            let free = KDBusRecord.Free(pendingFrees[index], rest > 1 ? pendingFrees[index + 1] : nil,
+                                        rest > 2 ? pendingFrees[index + 2] : nil)
+            try writeCommand(.free(free), at: &tail, published: published, timeoutMilliseconds: timeoutMilliseconds)
+            index += KDBusLimits.freeOffsetsPerRecord
+        }
+        pendingFrees.removeAll(keepingCapacity: true)
+        if let record { try writeCommand(record, at: &tail, published: published, timeoutMilliseconds: timeoutMilliseconds) }
+        publish(upTo: tail)
+    }
+
+    /// Publishes command entries `commandTail..<tail` (already written).
+    private func publish(upTo tail: UInt64) {
+        guard tail != commandTail else { return }
+        let oldTail = commandTail
+        commandTail = tail
+        if arena.publishCommands(oldTail: oldTail, newTail: tail, brokerHead: { pool.loadCommandHead() }) { ringBroker() }
+    }
+
+    /// Writes `record` as command entry `tail` and advances it; when the ring is full it
+    /// publishes what is written, raises `clientWaitsForCommandSpace` and waits for a ring.
+    private func writeCommand(_ record: KDBusRecord, at tail: inout UInt64, published: UInt64,
+                              timeoutMilliseconds: Int32) throws(KDBusChannelError) {
+        while true {
+            let head = pool.loadCommandHead()
+            guard let space = RecordRing.space(tail: tail, consumerHead: head) else {
+                throw .protocolViolation("the broker's commandHead \(head) is impossible for commandTail \(tail) (ring of \(RecordRing.entries))")
+            }
+            if space > 0 { break }
+            publish(upTo: tail)
+            arena.storeClientWaitsForCommandSpace(true)
+            let stillFull = RecordRing.space(tail: tail, consumerHead: pool.loadCommandHead()) == 0
+            if stillFull, try !waitForWake(timeoutMilliseconds: timeoutMilliseconds) {
+                arena.storeClientWaitsForCommandSpace(false)
+                throw .timedOut(milliseconds: timeoutMilliseconds)
+            }
+            arena.storeClientWaitsForCommandSpace(false)
+        }
+        let index = tail
+        withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
+            record.encode(into: entry)
+            arena.writeCommandEntry(index, from: UnsafeRawBufferPointer(entry))
+        }
+        tail += 1
+    }
+
+    /// One byte on the to-broker doorbell; a full pipe already holds a wake-up, and a gone
+    /// broker shows up as a hang-up on the socket.
+    private func ringBroker() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(ringsBroker.rawValue, &byte, 1)
     }
 
     // MARK: - Receiving
@@ -280,10 +369,11 @@ public final class KDBusChannel: @unchecked Sendable {
     /// The next message, waiting up to `timeoutMilliseconds` (-1: forever). Pending FREEs
     /// are written before it waits.
     public func receive(timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) -> KDBusReceivedMessage {
-        try flushFrees(timeoutMilliseconds: timeoutMilliseconds)
         while readyHead == ready.count {
-            guard try waitReadable(timeoutMilliseconds: timeoutMilliseconds) else { throw .timedOut(milliseconds: timeoutMilliseconds) }
-            try readRecords()
+            try drainReceiveRing()
+            guard readyHead == ready.count else { break }
+            try flushFrees(timeoutMilliseconds: timeoutMilliseconds)
+            guard try waitForWake(timeoutMilliseconds: timeoutMilliseconds) else { throw .timedOut(milliseconds: timeoutMilliseconds) }
         }
         let message = ready[readyHead]
         readyHead += 1
@@ -292,6 +382,61 @@ public final class KDBusChannel: @unchecked Sendable {
             readyHead = 0
         }
         return message
+    }
+
+    /// Consumes every published RECV-ring entry into `ready`, in order, then stores
+    /// `recvHead` and rings the broker if it waits for RECV space (§4's consumer rule).
+    private func drainReceiveRing() throws(KDBusChannelError) {
+        var head = recvHead
+        var tail = pool.loadReceiveTail()
+        while true {
+            guard let count = RecordRing.pending(head: head, tail: tail) else {
+                throw .protocolViolation("the broker's recvTail \(tail) is impossible for recvHead \(head) (ring of \(RecordRing.entries))")
+            }
+            guard count > 0 else { return }
+            while head != tail {
+                let index = head
+                let decoded = withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
+                    pool.copyReceiveEntry(index, into: entry)
+                    return Result { () throws(KDBusRecordError) in
+                        try KDBusRecord.decode(UnsafeRawBufferPointer(entry), from: .brokerToClient)
+                    }
+                }
+                switch decoded {
+                case .success(let record): try takeEntry(record)
+                case .failure(let error): throw .record(error)
+                }
+                head += 1
+            }
+            recvHead = head
+            tail = arena.finishReceivePass(head: head, brokerTail: { pool.loadReceiveTail() })
+            if pool.loadBrokerWaitsForRecvSpace() { ringBroker() }
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` for the to-client doorbell or the socket; drains
+    /// the doorbell and reads FDS records. False when nothing came in time.
+    private func waitForWake(timeoutMilliseconds: Int32) throws(KDBusChannelError) -> Bool {
+        let doorbell = wakesClient.rawValue
+        let events = withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { polls -> (Int32, Int16, Int16) in
+            polls[0] = pollfd(fd: doorbell, events: Int16(POLLIN), revents: 0)
+            polls[1] = pollfd(fd: socket.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
+            while true {
+                let ready = poll(polls.baseAddress!, 2, timeoutMilliseconds)
+                if ready >= 0 || errno != EINTR { return (ready, polls[0].revents, polls[1].revents) }
+            }
+        }
+        guard events.0 >= 0 else { throw .system("poll", .current) }
+        guard events.0 > 0 else { return false }
+        if events.1 != 0 {
+            let count = withUnsafeTemporaryAllocation(byteCount: Self.doorbellDrainBytes, alignment: 8) { buffer in
+                Glibc.read(doorbell, buffer.baseAddress!, buffer.count)
+            }
+            if count == 0 { throw .endOfStream }
+            if count < 0, errno != EAGAIN, errno != EINTR { throw .system("read of the doorbell", .current) }
+        }
+        if events.2 != 0 { try readRecords() }
+        return true
     }
 
     /// Reads the message bytes of `message` in place: from the slice, or, when its one memfd
@@ -333,43 +478,10 @@ public final class KDBusChannel: @unchecked Sendable {
         for fd in held.removeValue(forKey: message.poolOffset) ?? [] { _ = Glibc.close(fd) }
     }
 
-    /// Writes the pending FREEs and `record` in one write, from a buffer kept between calls.
-    private func sendWithFrees(_ record: KDBusRecord, descriptors: borrowing DescriptorList, timeoutMilliseconds: Int32) throws(KDBusChannelError) {
-        outgoing.removeAll(keepingCapacity: true)
-        appendFreeRecords(to: &outgoing)
-        append(record, to: &outgoing)
-        try sendRecords(outgoing, descriptors: descriptors, timeoutMilliseconds: timeoutMilliseconds)
-    }
-
-    /// Writes pending FREEs now: ⌈n/3⌉ records in one write.
+    /// Publishes pending FREEs now: ⌈n/3⌉ command entries, one doorbell at most.
     public func flushFrees(timeoutMilliseconds: Int32 = defaultTimeoutMilliseconds) throws(KDBusChannelError) {
         guard !pendingFrees.isEmpty else { return }
-        outgoing.removeAll(keepingCapacity: true)
-        appendFreeRecords(to: &outgoing)
-        try Self.write(outgoing, to: socket, timeoutMilliseconds: timeoutMilliseconds)
-    }
-
-    /// Appends the FREE records for every pending offset, which are then no longer pending.
-    private func appendFreeRecords(to bytes: inout [UInt8]) {
-        var index = 0
-        while index < pendingFrees.count {
-            let rest = pendingFrees.count - index
-            let free = KDBusRecord.Free(pendingFrees[index], rest > 1 ? pendingFrees[index + 1] : nil,
-                                        rest > 2 ? pendingFrees[index + 2] : nil)
-            append(.free(free), to: &bytes)
-            index += KDBusLimits.freeOffsetsPerRecord
-        }
-        pendingFrees.removeAll(keepingCapacity: true)
-    }
-
-    /// One record's worth of zeros, the space a record is encoded into.
-    private static let zeroRecord = [UInt8](repeating: 0, count: KDBusLimits.recordSize)
-
-    private func append(_ record: KDBusRecord, to bytes: inout [UInt8]) {
-        let start = bytes.count
-        // Appending a ready array is a memcpy; `repeatElement` cost ~400 instructions a record.
-        bytes.append(contentsOf: Self.zeroRecord)
-        bytes.withUnsafeMutableBytes { record.encode(into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        try publishCommands(nil, timeoutMilliseconds: timeoutMilliseconds)
     }
 
     // MARK: - Records
@@ -391,6 +503,7 @@ public final class KDBusChannel: @unchecked Sendable {
         for index in 0..<descriptors.count {
             if let fd = descriptors.take(at: index) { arrivedFDs.append(fd.take()) }
         }
+        unannouncedFDs += descriptors.count
         descriptors.removeAll()
         try decodeBuffered()
     }
@@ -423,7 +536,20 @@ public final class KDBusChannel: @unchecked Sendable {
         }
     }
 
+    /// A record from the socket: after POOL only FDS records travel there (§5).
     private func take(_ record: KDBusRecord) throws(KDBusChannelError) {
+        guard case .descriptors(let count) = record else {
+            throw .protocolViolation("a \(record.kind) record on the socket, where protocol 2 carries only FDS records")
+        }
+        // The descriptors came with the record's first byte, so they are here already.
+        guard Int(count) <= unannouncedFDs else {
+            throw .protocolViolation("an FDS record announces \(count) descriptors, \(unannouncedFDs) arrived with it")
+        }
+        unannouncedFDs -= Int(count)
+    }
+
+    /// A RECV-ring entry: RECV or BROADCASTS_LOST.
+    private func takeEntry(_ record: KDBusRecord) throws(KDBusChannelError) {
         switch record {
         case .receive(let receive):
             let contents: KDBusSliceContents
@@ -449,8 +575,11 @@ public final class KDBusChannel: @unchecked Sendable {
             // A pidfd item means one more descriptor after the message's (docs/kdbus-transport.md §7).
             let hasPidfd = contents.items.contains { $0.type == .pidfd }
             let total = messageTotal + (hasPidfd ? 1 : 0)
-            guard arrivedFDs.count >= total else {
-                throw .protocolViolation("RECV announces \(total) descriptors, \(arrivedFDs.count) arrived")
+            // The FDS record left the broker before this entry was published: one more
+            // non-blocking read finds it if it is not here yet.
+            if total > arrivedFDs.count - unannouncedFDs { try readRecords() }
+            guard arrivedFDs.count - unannouncedFDs >= total else {
+                throw .protocolViolation("RECV claims \(total) descriptors, FDS records delivered \(arrivedFDs.count - unannouncedFDs)")
             }
             let fds = Array(arrivedFDs[0..<fdCount])
             let memfds = Array(arrivedFDs[fdCount..<messageTotal])
@@ -465,8 +594,8 @@ public final class KDBusChannel: @unchecked Sendable {
         case .broadcastsLost(let lost):
             lostSinceReceive += lost.count
             broadcastsLostTotal = lost.total
-        case .poolAnnouncement:
-            throw .protocolViolation("a second POOL record")
+        case .poolAnnouncement, .descriptors:
+            throw .protocolViolation("a \(record.kind) record in the RECV ring")
         case .send, .free, .arenaAnnouncement:
             preconditionFailure("KDBusRecord.decode(from: .brokerToClient) returned a client-to-broker record")
         }
