@@ -82,6 +82,6 @@ struct TransportNegotiationTests {
         let writesBefore = calls[..<firstRead]
         #expect(writesBefore.count == 1, "writes before the first read: \(writesBefore)")
         let first = writesBefore.first ?? ""
-        #expect(first.contains("SWIFTBUS_KDBUS version=1") && first.contains("BEGIN\\r\\nl") && first.contains("Hello"), "\(first)")
+        #expect(first.contains("SWIFTBUS_KDBUS version=\(KDBusLimits.protocolVersion)") && first.contains("BEGIN\\r\\nl") && first.contains("Hello"), "\(first)")
     }
 }

@@ -38,6 +38,8 @@ final class ConnectionIO: IOEventHandler {
     /// Messages waiting, in order, for room in the send arena.
     private var arenaBacklog: [StagedMessage] = []
     private var arenaRetry: TimerID?
+    /// The to-client doorbell's registration, from POOL on.
+    private var doorbellRegistration: IORegistration?
     private var freeTimer: TimerID?
     /// Longest a FREE waits for a SEND to travel with: short, so a receiver that never
     /// sends still returns its slices promptly.
@@ -128,12 +130,15 @@ final class ConnectionIO: IOEventHandler {
         guard let poolTransport else { return }
         var written = 0
         defer { arenaBacklog.removeFirst(written) }
+        defer { publishIfSocketIdle() }
         for staged in arenaBacklog {
-            let record: [UInt8]?
-            do { record = try poolTransport.write(staged) } catch {
+            // FREEs ride along: written ahead of the SEND, published with it.
+            queueFrees()
+            let wrote: Bool
+            do { wrote = try poolTransport.write(staged) } catch {
                 return shutDown("could not send through the kdbus transport: \(error)")
             }
-            guard let record else {
+            guard wrote else {
                 core.state.withLock { $0.arenaWaits += 1 }
                 if arenaRetry == nil {
                     arenaRetry = loop.addTimer(after: Self.arenaRetryDelay) { [self] _ in
@@ -144,11 +149,25 @@ final class ConnectionIO: IOEventHandler {
                 }
                 return
             }
-            // FREEs ride along: the descriptors of the SEND attach to its own first byte.
-            queueFrees()
-            appendToSocketQueue(.init(bytes: record, fileDescriptors: staged.fileDescriptors + staged.memfds))
+            // The descriptors travel in FDS records; the SEND that claims them is published
+            // only once they left the socket (`publishIfSocketIdle`).
+            let descriptors = staged.fileDescriptors + staged.memfds
+            var start = 0
+            while start < descriptors.count {
+                let count = min(descriptors.count - start, KDBusLimits.maxDescriptorsPerRecord)
+                appendToSocketQueue(.init(bytes: KDBusRecord.descriptors(count: UInt32(count)).bytes,
+                                          fileDescriptors: Array(descriptors[start..<start + count])))
+                start += count
+            }
             written += 1
         }
+    }
+
+    /// Publishes the written command entries once nothing waits on the socket: every FDS
+    /// record an entry may claim has then left completely (docs/kdbus-transport.md §5).
+    private func publishIfSocketIdle() {
+        guard outgoing.isEmpty else { return }
+        poolTransport?.publishCommands()
     }
 
     private func flush() {
@@ -166,6 +185,7 @@ final class ConnectionIO: IOEventHandler {
                 return
             }
         }
+        publishIfSocketIdle()
         updateWriteInterest(outgoing.isEmpty == false)
     }
 
@@ -348,7 +368,43 @@ final class ConnectionIO: IOEventHandler {
             inbound.removeAll(keepingCapacity: true)
             inboundStart = 0
         }
+        // RECVs waiting for descriptors these records brought can go on now.
+        consumeReceiveRing()
+    }
+
+    /// Takes every published RECV-ring entry, then queues the FREEs for the slices read:
+    /// one batch per wake-up.
+    func consumeReceiveRing() {
+        guard let poolTransport, !finished else { return }
+        do {
+            try poolTransport.consumeReceives { record in
+                guard !finished else { return false }
+                switch record {
+                case .receive(let receive): return receiveMessage(receive)
+                case .broadcastsLost(let lost):
+                    core.noteBroadcastsLost(lost.count, total: lost.total)
+                    return true
+                default:
+                    shutDown("the bus put a \(record.kind) record in the RECV ring")
+                    return false
+                }
+            }
+        } catch {
+            return shutDown("\(error)")
+        }
         scheduleFrees()
+    }
+
+    /// The to-client doorbell rang: drain it and look at the RECV ring (and the command
+    /// ring's space, for a backlog waiting on it).
+    func doorbellRang(_ events: IOEvents) {
+        guard let poolTransport, !finished else { return }
+        if !poolTransport.drainDoorbell() || (!events.contains(.readable) && !events.isDisjoint(with: [.hangup, .error])) {
+            return shutDown("the bus closed the connection")
+        }
+        consumeReceiveRing()
+        if !arenaBacklog.isEmpty { writeBacklogToArena() }
+        if !outgoing.isEmpty { flush() }
     }
 
     /// Sends pending FREEs now when they hold much of the pool, else within `freeDelay`
@@ -364,20 +420,24 @@ final class ConnectionIO: IOEventHandler {
         }
     }
 
-    /// Puts every pending FREE in the socket queue.
+    /// Writes every pending FREE into the command ring (published with what follows).
     private func queueFrees() {
-        guard let frees = poolTransport?.takeFreeRecords(), !frees.isEmpty else { return }
+        guard let poolTransport, poolTransport.hasPendingFrees else { return }
         if let freeTimer { loop.cancelTimer(freeTimer) }
         freeTimer = nil
-        appendToSocketQueue(.init(bytes: frees, fileDescriptors: []))
+        poolTransport.writeFrees()
+        publishIfSocketIdle()
     }
 
     private func handle(_ record: KDBusRecord) {
         switch record {
         case .poolAnnouncement(let size): receivePool(size: size)
-        case .receive(let receive): receiveMessage(receive)
-        case .broadcastsLost(let lost): core.noteBroadcastsLost(lost.count, total: lost.total)
-        case .send, .free, .arenaAnnouncement, .descriptors: shutDown("the bus sent a record this client does not expect: \(record.kind)")
+        case .descriptors(let count):
+            // Its descriptors came with its first byte and wait in `waitingDescriptors`.
+            guard poolTransport != nil, Int(count) <= waitingDescriptors.count else {
+                return shutDown("the bus sent an FDS record of \(count) descriptors with \(waitingDescriptors.count) arrived")
+            }
+        case .receive, .broadcastsLost, .send, .free, .arenaAnnouncement: shutDown("the bus sent a record this client does not expect: \(record.kind)")
         }
     }
 
@@ -388,12 +448,16 @@ final class ConnectionIO: IOEventHandler {
         guard size == UInt64(agreement.poolSize) else {
             return shutDown("the bus announced a pool of \(size) bytes after granting \(agreement.poolSize)")
         }
-        guard !waitingDescriptors.isEmpty, let file = waitingDescriptors.removeFirst().take() else {
-            return shutDown("the bus's POOL record came without its memfd")
+        guard waitingDescriptors.count >= 3, let file = waitingDescriptors.removeFirst().take(),
+              let wakes = waitingDescriptors.removeFirst().take(), let rings = waitingDescriptors.removeFirst().take()
+        else {
+            return shutDown("the bus's POOL record came without its memfd and two doorbell ends")
         }
         do {
-            let transport = try PoolTransport(poolFile: file, agreement: agreement)
+            let transport = try PoolTransport(poolFile: file, wakesClient: wakes, ringsBroker: rings, agreement: agreement)
             let announcement = try transport.arenaAnnouncement()
+            doorbellRegistration = try loop.register(transport.wakesClient, interest: [.readable],
+                                                     handler: KDBusDoorbellHandler(connection: self))
             poolTransport = transport
             appendToSocketQueue(.init(bytes: announcement.record, fileDescriptors: [announcement.descriptor]))
         } catch {
@@ -403,12 +467,11 @@ final class ConnectionIO: IOEventHandler {
     }
 
     /// A message in the pool: decode it in place and deliver it with its descriptors.
-    private func receiveMessage(_ receive: KDBusRecord.Receive) {
-        guard let poolTransport else { return shutDown("the bus sent RECV before its POOL") }
+    /// False while its descriptors have not arrived (their FDS record is on the socket).
+    private func receiveMessage(_ receive: KDBusRecord.Receive) -> Bool {
+        guard let poolTransport else { shutDown("the bus sent RECV before its POOL"); return false }
         let descriptorCount = Int(receive.fdCount) + Int(receive.memfdCount)
-        guard waitingDescriptors.count >= descriptorCount else {
-            return shutDown("RECV announced \(descriptorCount) descriptors, \(waitingDescriptors.count) arrived")
-        }
+        guard waitingDescriptors.count >= descriptorCount else { return false }
         let descriptors = Array(waitingDescriptors.prefix(Int(receive.fdCount)))
         let memfds = Array(waitingDescriptors[Int(receive.fdCount)..<descriptorCount])
         waitingDescriptors.removeFirst(descriptorCount)
@@ -423,8 +486,10 @@ final class ConnectionIO: IOEventHandler {
             let message = ReceivedMessage(message: received.message, fileDescriptors: owned, senderCredentials: credentials,
                                           memfdPayloads: received.payloads)
             if let timer = core.deliver(message) { loop.cancelTimer(timer) }
+            return true
         } catch {
             shutDown("the bus sent an invalid message in the pool: \(error)")
+            return false
         }
     }
 
@@ -448,6 +513,8 @@ final class ConnectionIO: IOEventHandler {
         let reason = sasl != nil && !reason.hasPrefix("authentication failed") ? "authentication failed: \(reason)" : reason
         if let registration { try? loop.deregister(registration) }
         registration = nil
+        if let doorbellRegistration { try? loop.deregister(doorbellRegistration) }
+        doorbellRegistration = nil
         try? socket.shutdownWriting()
         core.markDisconnected(reason)
         loop.stop()

@@ -13,6 +13,15 @@ final class PoolTransport {
     private var arena: SendArena
     private var freeOffsets: [UInt64] = []
     private var freeBytesPending = 0
+    /// Protocol 2 (docs/kdbus-transport.md §4): the to-client doorbell's read end (watched
+    /// by the loop) and the to-broker doorbell's write end.
+    let wakesClient: FileDescriptor
+    private let ringsBroker: FileDescriptor
+    /// Command entries written (`written`) and published (`commandTail`); entries between
+    /// them wait until the FDS records they may claim have left the socket.
+    private var written: UInt64 = 0
+    private var commandTail: UInt64 = 0
+    private var recvHead: UInt64 = 0
 
     /// Slices held back for a later FREE before one is sent at once: a FREE rides along
     /// with the next SEND (one write, one broker wake-up for both) or goes after
@@ -22,8 +31,11 @@ final class PoolTransport {
     static let deferredPoolShare = 8
 
     /// Maps the pool the broker sent (after checking its seals and size) and creates the arena.
-    init(poolFile: consuming FileDescriptor, agreement: KDBusAgreement) throws(KDBusTransportError) {
+    init(poolFile: consuming FileDescriptor, wakesClient: consuming FileDescriptor, ringsBroker: consuming FileDescriptor,
+         agreement: KDBusAgreement) throws(KDBusTransportError) {
         self.agreement = agreement
+        self.wakesClient = wakesClient
+        self.ringsBroker = ringsBroker
         do {
             pool = try PoolView.map(poolFile, expectedSize: agreement.poolSize)
         } catch { throw .system("mapping the receive pool", error) }
@@ -101,9 +113,12 @@ final class PoolTransport {
         parts.count <= 1 ? messageLength : KDBusMessageParts.partsListLength(parts)
     }
 
-    /// Writes a staged message into the arena and returns its SEND record, or nil when the
-    /// broker has not yet consumed enough of the arena (try again on a later event).
-    func write(_ staged: StagedMessage) throws(KDBusTransportError) -> [UInt8]? {
+    /// Writes a staged message into the arena and its SEND into the command ring (not yet
+    /// published), or returns false when the broker has not yet consumed enough of the
+    /// arena or the ring (try again on a later event).
+    func write(_ staged: StagedMessage) throws(KDBusTransportError) -> Bool {
+        guard commandSpace > 0 else { return false }
+        arena.reclaim(sendsConsumed: pool.loadSendsConsumed())
         let length = arenaLength(staged.parts, messageLength: staged.bytes.count)
         guard length <= arenaDataSize else {
             throw .badPayloadItems("a message of \(length) bytes outside memfds cannot fit the \(arena.size)-byte send arena")
@@ -122,12 +137,83 @@ final class PoolTransport {
         let slice: PoolSlice
         switch written {
         case .success(let value): slice = value
-        case .failure(.full): return nil
+        case .failure(.full): return false
         case .failure(let error): throw .system("writing to the send arena", error)
         }
         let send = KDBusRecord.Send(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length),
                                     fdCount: UInt16(staged.fileDescriptors.count), memfdCount: UInt16(staged.memfds.count))
-        return KDBusRecord.send(send).bytes
+        writeCommand(.send(send))
+        return true
+    }
+
+    // MARK: Rings
+
+    /// Command entries that may still be written, or 0 when the broker's head is impossible
+    /// (it is then never read again: the connection waits for the broker's hang-up).
+    private var commandSpace: Int { RecordRing.space(tail: written, consumerHead: pool.loadCommandHead()) ?? 0 }
+
+    private func writeCommand(_ record: KDBusRecord) {
+        let index = written
+        withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
+            record.encode(into: entry)
+            arena.writeCommandEntry(index, from: UnsafeRawBufferPointer(entry))
+        }
+        written += 1
+    }
+
+    /// Publishes every written command entry, ringing the broker when the wake rule asks.
+    func publishCommands() {
+        guard written != commandTail else { return }
+        let oldTail = commandTail
+        commandTail = written
+        if arena.publishCommands(oldTail: oldTail, newTail: written, brokerHead: { pool.loadCommandHead() }) { ringBroker() }
+    }
+
+    private func ringBroker() {
+        var byte: UInt8 = 1
+        _ = try? withUnsafeBytes(of: &byte) { bytes throws(Errno) in try ringsBroker.write(bytes) }
+    }
+
+    /// Drains the to-client doorbell (one read); false when the broker closed it.
+    func drainDoorbell() -> Bool {
+        let count = try? withUnsafeTemporaryAllocation(byteCount: DoorbellLimits.drainBytes, alignment: 8) { buffer throws(Errno) in
+            try wakesClient.read(into: buffer)
+        }
+        return count != 0
+    }
+
+    /// Hands published RECV-ring entries to `take` in order; `take` returns false to stop
+    /// before an entry (its descriptors have not arrived yet), which is then seen again.
+    /// Stores `recvHead` and rings the broker if it waits for RECV space.
+    func consumeReceives(_ take: (KDBusRecord) -> Bool) throws(KDBusTransportError) {
+        var head = recvHead
+        var tail = pool.loadReceiveTail()
+        while true {
+            guard let count = RecordRing.pending(head: head, tail: tail) else {
+                throw .badPayloadItems("the bus's recvTail \(tail) is impossible for recvHead \(head) (ring of \(RecordRing.entries))")
+            }
+            guard count > 0 else { return }
+            var stopped = false
+            while head != tail {
+                let index = head
+                let decoded = withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
+                    pool.copyReceiveEntry(index, into: entry)
+                    return Result { () throws(KDBusRecordError) in try KDBusRecord.decode(UnsafeRawBufferPointer(entry), from: .brokerToClient) }
+                }
+                let record: KDBusRecord
+                switch decoded {
+                case .success(let value): record = value
+                case .failure(let error): throw .badPayloadItems("RECV ring entry \(index): \(error)")
+                }
+                guard take(record) else { stopped = true; break }
+                head += 1
+            }
+            recvHead = head
+            let seen = arena.finishReceivePass(head: head, brokerTail: { pool.loadReceiveTail() })
+            if pool.loadBrokerWaitsForRecvSpace() { ringBroker() }
+            if stopped { return }
+            tail = seen
+        }
     }
 
     // MARK: Receiving
@@ -233,17 +319,20 @@ final class PoolTransport {
         freeOffsets.count >= Self.maxDeferredFrees || freeBytesPending >= pool.size / Self.deferredPoolShare
     }
 
-    /// The FREE records for every slice received since the last call, ⌈n/3⌉ of them in one buffer.
-    func takeFreeRecords() -> [UInt8] {
-        guard !freeOffsets.isEmpty else { return [] }
-        defer {
-            freeOffsets.removeAll(keepingCapacity: true)
-            freeBytesPending = 0
+    /// Writes FREE entries (not yet published) for as many slices received since the last
+    /// call as the command ring has room for, up to 3 per entry.
+    func writeFrees() {
+        var index = 0
+        var space = commandSpace
+        while index < freeOffsets.count, space > 0 {
+            let rest = freeOffsets.count - index
+            writeCommand(.free(KDBusRecord.Free(freeOffsets[index], rest > 1 ? freeOffsets[index + 1] : nil,
+                                                rest > 2 ? freeOffsets[index + 2] : nil)))
+            index += KDBusLimits.freeOffsetsPerRecord
+            space -= 1
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity((freeOffsets.count + 2) / 3 * KDBusLimits.recordSize)
-        for record in KDBusRecord.Free.batch(freeOffsets) { bytes += KDBusRecord.free(record).bytes }
-        return bytes
+        freeOffsets.removeFirst(min(index, freeOffsets.count))
+        if freeOffsets.isEmpty { freeBytesPending = 0 }
     }
 }
 

@@ -57,6 +57,8 @@ public final class KDBusChannel: @unchecked Sendable {
     /// How long `send` sleeps between looks at *sendsConsumed* while the arena is full
     /// (the broker rings no doorbell for arena space).
     static let arenaPollMilliseconds: Int32 = 1
+    /// Released slices held back for a SEND to ride with before `receive` publishes them.
+    static let maxDeferredFrees = 48
     /// Bytes drained from the to-client doorbell at once.
     static let doorbellDrainBytes = 256
     /// Default bound on every wait.
@@ -375,6 +377,9 @@ public final class KDBusChannel: @unchecked Sendable {
             try flushFrees(timeoutMilliseconds: timeoutMilliseconds)
             guard try waitForWake(timeoutMilliseconds: timeoutMilliseconds) else { throw .timedOut(milliseconds: timeoutMilliseconds) }
         }
+        // FREEs wait for a SEND to ride with, but a receive-only caller whose messages are
+        // always ready never waits: bound how many pile up (§5: within a bounded delay).
+        if pendingFrees.count >= Self.maxDeferredFrees { try flushFrees(timeoutMilliseconds: timeoutMilliseconds) }
         let message = ready[readyHead]
         readyHead += 1
         if readyHead == ready.count {
