@@ -395,30 +395,10 @@ public final class KDBusChannel: @unchecked Sendable {
     /// Consumes every published RECV-ring entry into `ready`, in order, then stores
     /// `recvHead` and rings the broker if it waits for RECV space (§4's consumer rule).
     private func drainReceiveRing() throws(KDBusChannelError) {
-        var head = recvHead
-        var tail = pool.loadReceiveTail()
-        while true {
-            guard let count = RecordRing.pending(head: head, tail: tail) else {
-                throw .protocolViolation("the broker's recvTail \(tail) is impossible for recvHead \(head) (ring of \(RecordRing.entries))")
-            }
-            guard count > 0 else { return }
-            while head != tail {
-                let index = head
-                let decoded = withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
-                    pool.copyReceiveEntry(index, into: entry)
-                    return Result { () throws(KDBusRecordError) in
-                        try KDBusRecord.decode(UnsafeRawBufferPointer(entry), from: .brokerToClient)
-                    }
-                }
-                switch decoded {
-                case .success(let record): try takeEntry(record)
-                case .failure(let error): throw .record(error)
-                }
-                head += 1
-            }
-            recvHead = head
-            tail = arena.finishReceivePass(head: head, brokerTail: { pool.loadReceiveTail() })
-            if pool.loadBrokerWaitsForRecvSpace() { ringBroker() }
+        try ReceiveRing.consume(head: &recvHead, pool: pool, arena: arena, ringBroker: ringBroker,
+                                failure: { KDBusChannelError.protocolViolation("\($0)") }) { record throws(KDBusChannelError) in
+            try takeEntry(record)
+            return true
         }
     }
 
