@@ -18,21 +18,28 @@ import TestSupport
                 table[key] = value
                 model[key] = value
             case 1:
-                #expect(table.removeValue(forKey: key) == model.removeValue(forKey: key))
+                let removed = table.removeValue(forKey: key)
+                #expect(removed == model.removeValue(forKey: key))
             default:
-                #expect(table[key] == model[key])
+                let value = table[key]
+                #expect(value == model[key])
             }
         }
-        #expect(table.count == model.count)
-        #expect(Dictionary(uniqueKeysWithValues: table.pairs.map { ($0.key, $0.value) }) == model)
-        for key in model.keys { #expect(table[key] == model[key]) }
+        let count = table.count, pairs = table.pairs
+        #expect(count == model.count)
+        #expect(Dictionary(uniqueKeysWithValues: pairs.map { ($0.key, $0.value) }) == model)
+        for key in model.keys {
+            let value = table[key]
+            #expect(value == model[key])
+        }
     }
 
     @Test func negativeKeysAreNeverFound() {
         var table = OffsetTable()
         table[0] = 1
-        #expect(table[-1] == nil)
-        #expect(table.removeValue(forKey: -8) == nil)
-        #expect(table.count == 1)
+        let negative = table[-1], removed = table.removeValue(forKey: -8), count = table.count
+        #expect(negative == nil)
+        #expect(removed == nil)
+        #expect(count == 1)
     }
 }

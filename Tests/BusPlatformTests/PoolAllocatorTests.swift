@@ -46,14 +46,20 @@ import TestSupport
                 }
             } else {
                 let victim = model.busy.remove(at: Int.random(in: 0..<model.busy.count, using: &random))
-                #expect(try allocator.free(offset: victim.offset) == victim.length)
+                let freed = try allocator.free(offset: victim.offset)
+                #expect(freed == victim.length)
             }
-            if step % 97 == 0 { #expect(allocator.checkInvariants(), "step \(step)") }
-            #expect(allocator.freeBytes == capacity - model.busy.reduce(0) { $0 + $1.length })
+            if step % 97 == 0 {
+                let consistent = allocator.checkInvariants()
+                #expect(consistent, "step \(step)")
+            }
+            let freeBytes = allocator.freeBytes
+            #expect(freeBytes == capacity - model.busy.reduce(0) { $0 + $1.length })
         }
         for slice in model.busy { try allocator.free(offset: slice.offset) }
-        #expect(allocator.checkInvariants())
-        #expect(allocator.largestFree == capacity, "every free merged back into one range")
+        let consistent = allocator.checkInvariants(), largest = allocator.largestFree
+        #expect(consistent)
+        #expect(largest == capacity, "every free merged back into one range")
     }
 
     @Test func fullPoolReportsTheFiguresAndRecoversAfterFree() throws {
@@ -61,11 +67,14 @@ import TestSupport
         let first = try allocator.allocate(2048)
         let second = try allocator.allocate(2040)
         #expect(throws: PoolError.full(requested: 16, freeBytes: 8, largestFree: 8)) { try allocator.allocate(9) }
-        #expect(try allocator.allocate(8).offset == 4088, "the last 8 bytes still serve a small slice")
+        let last = try allocator.allocate(8)
+        #expect(last.offset == 4088, "the last 8 bytes still serve a small slice")
         try allocator.free(offset: first.offset)
-        #expect(try allocator.allocate(2048) == first)
+        let again = try allocator.allocate(2048)
+        #expect(again == first)
         try allocator.free(offset: second.offset)
-        #expect(allocator.checkInvariants())
+        let consistentAfter = allocator.checkInvariants()
+        #expect(consistentAfter)
     }
 
     @Test func freeOfAnUnknownOffsetIsAnErrorNotACrash() throws {
@@ -87,6 +96,7 @@ import TestSupport
         _ = try allocator.allocate(8)
         try allocator.free(offset: b.offset)
         try allocator.free(offset: a.offset)
-        #expect(try allocator.allocate(900).offset == a.offset)
+        let reused = try allocator.allocate(900)
+        #expect(reused.offset == a.offset)
     }
 }

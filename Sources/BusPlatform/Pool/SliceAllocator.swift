@@ -12,7 +12,7 @@
 /// independent of how many slices exist. Only when no such list has a range does it scan
 /// the one list below, whose ranges may or may not fit; so `allocate` fails exactly when no
 /// free range of n bytes exists anywhere ("full" is never reported while a fit remains).
-struct SliceAllocator {
+struct SliceAllocator: ~Copyable {
     // Invariants: free ranges are disjoint, non-adjacent (merged), 8-aligned; each is in
     // `freeByStart`, `freeByEnd` and exactly one size list at `listIndex[start]`; busy
     // slices are in `busy`; free + busy bytes == capacity.
@@ -20,6 +20,8 @@ struct SliceAllocator {
     private var freeByStart = OffsetTable()
     private var freeByEnd = OffsetTable()
     private var lists: [[Int]] = Array(repeating: [], count: PoolLimits.sizeClasses)
+    /// Bit k set when `lists[k]` is not empty: `findFit` finds its list with one instruction.
+    private var nonEmptyLists: UInt64 = 0
     private var listIndex = OffsetTable()
     private var busy = OffsetTable()
     private(set) var freeBytes: Int
@@ -81,9 +83,8 @@ struct SliceAllocator {
 
     private func findFit(_ length: Int) -> Int? {
         let ceilingClass = Self.sizeClass(length) + (length.nonzeroBitCount == 1 ? 0 : 1)
-        for list in ceilingClass..<lists.count {
-            if let start = lists[list].last { return start }
-        }
+        let fitting = ceilingClass >= UInt64.bitWidth ? 0 : nonEmptyLists & ~((1 << UInt64(ceilingClass)) - 1)
+        if fitting != 0 { return lists[fitting.trailingZeroBitCount].last }
         let floorClass = Self.sizeClass(length)
         return lists[floorClass].first { (freeByStart[$0] ?? 0) >= length }
     }
@@ -96,6 +97,7 @@ struct SliceAllocator {
         let list = Self.sizeClass(length)
         listIndex[start] = lists[list].count
         lists[list].append(start)
+        nonEmptyLists |= 1 << UInt64(list)
     }
 
     private mutating func removeFree(start: Int, length: Int) {
@@ -107,6 +109,8 @@ struct SliceAllocator {
         if index < lists[list].count {
             lists[list][index] = last
             listIndex[last] = index
+        } else if lists[list].isEmpty {
+            nonEmptyLists &= ~(1 << UInt64(list))
         }
     }
 
@@ -120,6 +124,7 @@ struct SliceAllocator {
             if index > 0, ranges[index - 1].key + ranges[index - 1].value >= range.key { return false }
         }
         let listed = lists.reduce(0) { $0 + $1.count }
+        for list in lists.indices where lists[list].isEmpty == (nonEmptyLists & (1 << UInt64(list)) != 0) { return false }
         return listed == ranges.count && freeBytes + busy.pairs.reduce(0) { $0 + $1.value } == capacity
             && freeByStart.pairs.reduce(0) { $0 + $1.value } == freeBytes
     }
