@@ -146,17 +146,12 @@ final class ConnectionIO: IOEventHandler {
     private func writeCommands() {
         guard let poolTransport, !finished else { return }
         defer { publishIfSocketIdle() }
-        var raisedHere = false
         while let shortage = writeUntilFull(poolTransport) {
-            if finished { return }
-            if waitsForCommandSpace {
-                // The flag went up before this attempt's loads: the broker will ring.
-                if raisedHere { noteWait(for: shortage) }
-                return
-            }
+            // The flag went up before this attempt's loads: the broker will ring.
+            if finished || waitsForCommandSpace { return }
+            noteWait(for: shortage)
             poolTransport.waitForCommandSpace(true)
             waitsForCommandSpace = true
-            raisedHere = true
         }
         if waitsForCommandSpace {
             poolTransport.waitForCommandSpace(false)
@@ -193,7 +188,8 @@ final class ConnectionIO: IOEventHandler {
         return nil
     }
 
-    /// Counts one wait for the broker, by what was short: figures for tests and tuning.
+    /// Counts one time the broker had to be waited for (the flag raised), by what was
+    /// short: figures for tests and tuning.
     private func noteWait(for shortage: PoolTransport.Shortage) {
         core.state.withLock { state in
             switch shortage {
