@@ -34,6 +34,8 @@ public final class EventLoop {
     @exclusivity(unchecked) private var timers = TimerQueue()
     @exclusivity(unchecked) private var postedWork: [LoopWaker.Work] = []
     private var signalWatcher: SignalWatcher?
+    /// Polling before each blocking wait (`BusyPoll`); off unless the owner turns it on.
+    @exclusivity(unchecked) public var busyPoll = BusyPoll.off
     @exclusivity(unchecked) private var stopRequested = false
     // Invariant: allocated in init with `eventBatchSize` entries, freed in deinit, used
     // only inside `runOnce` on the loop's thread.
@@ -171,9 +173,36 @@ public final class EventLoop {
     /// One turn: wait for readiness up to the earliest timer (or `maximumWait`, or
     /// forever), dispatch what is ready, then fire due timers.
     public func runOnce(maximumWait: Duration? = nil) throws(Errno) {
-        let ready = try waitForEvents(timeoutMilliseconds: timeout(maximumWait: maximumWait))
+        var ready = busyPoll.budget > 0 ? try poll(for: busyPoll.budget) : 0
+        if ready > 0 {
+            busyPoll.afterCatch()
+        } else {
+            let timeout = timeout(maximumWait: maximumWait)
+            guard busyPoll.maximum > 0 else { return try dispatch(waitForEvents(timeoutMilliseconds: timeout)) }
+            let before = MonotonicInstant.now().nanoseconds
+            ready = try waitForEvents(timeoutMilliseconds: timeout)
+            busyPoll.afterSleep(MonotonicInstant.now().nanoseconds - before, woke: ready > 0)
+        }
+        dispatch(ready)
+    }
+
+    /// Dispatches the first `ready` events, then fires due timers.
+    private func dispatch(_ ready: Int) {
         for index in 0..<ready { dispatch(events[index]) }
         fireDueTimers()
+    }
+
+    /// Non-blocking waits for up to `nanoseconds`, yielding the CPU between them so a peer
+    /// woken onto this CPU runs at once; the number of events, 0 when none came. Timers
+    /// wait for the blocking wait that follows: at most one budget (≤ `BusyPoll.maximum`)
+    /// late, against timeouts of milliseconds.
+    private func poll(for nanoseconds: UInt64) throws(Errno) -> Int {
+        let end = MonotonicInstant.now().nanoseconds + nanoseconds
+        while true {
+            let ready = try waitForEvents(timeoutMilliseconds: 0)
+            if ready > 0 || MonotonicInstant.now().nanoseconds >= end { return ready }
+            sched_yield()
+        }
     }
 
     private func waitForEvents(timeoutMilliseconds: CInt) throws(Errno) -> Int {

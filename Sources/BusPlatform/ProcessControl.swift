@@ -1,4 +1,5 @@
 // Process Control: the few process-wide primitives the broker needs at start-up.
+import CSwiftBusShims
 import Glibc
 
 /// Process-level system calls: identity, the descriptor limit, and the fork/setsid pair
@@ -10,6 +11,11 @@ public enum ProcessControl {
     /// The effective user id.
     public static var effectiveUserID: uid_t { geteuid() }
     public static var processID: pid_t { getpid() }
+
+    /// How many CPUs this thread may run on (its affinity mask, as `taskset` sets it).
+    public static func allowedProcessorCount() throws(Errno) -> Int {
+        Int(try systemCall { csb_allowed_cpu_count() })
+    }
 
     /// The soft and hard limits on open descriptors.
     public struct DescriptorLimit: Equatable, Sendable {

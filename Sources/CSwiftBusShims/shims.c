@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
+#include <sched.h>
 
 // Kernel values for the seals, for C libraries whose headers predate them (Linux uapi).
 #ifndef F_ADD_SEALS
@@ -95,3 +96,9 @@ int csb_spawn_service(const char *path, char *const argv[], char *const envp[], 
 }
 
 int csb_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int csb_allowed_cpu_count(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    return CPU_COUNT(&set);
+}

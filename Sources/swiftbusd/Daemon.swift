@@ -30,6 +30,7 @@ struct Daemon {
         } catch {
             fail("cannot create the event loop: \(error)")
         }
+        loop.busyPoll = busyPoll()
         let broker = Broker(config: config, loop: loop, logger: logger)
         let options = self.options
         broker.configurationReloader = { () throws(ConfigError) -> BusConfig in try loadConfig(options) }
@@ -142,6 +143,19 @@ struct Daemon {
         }
         write("\(getpid())\n", to: descriptor)
         close(descriptor)
+    }
+
+    /// `--busy-poll`, or its default when this process may use more than one CPU: with one,
+    /// polling would only keep its peers from running.
+    private func busyPoll() -> BusyPoll {
+        let microseconds = options.busyPollMicroseconds ?? SwiftbusdOptions.defaultBusyPollMicroseconds
+        guard microseconds > 0 else { return .off }
+        let processors = (try? ProcessControl.allowedProcessorCount()) ?? 1
+        guard processors > 1 else {
+            logger.info("busy polling off: this process may run on \(processors) CPU")
+            return .off
+        }
+        return BusyPoll(maximum: microseconds * 1_000)
     }
 
     private func serve(_ broker: Broker, loop: EventLoop) {

@@ -87,9 +87,21 @@ import Testing
         ("--print-pid=99999999999", .invalidDescriptor("99999999999")),
         ("--print-address 3x", .invalidDescriptor("3x")),
         ("--bogus --version", .unknownOption("--bogus")),
+        ("--busy-poll", .missingValue(option: "--busy-poll")),
+        ("--busy-poll=fast", .invalidNumber(option: "busy-poll", text: "fast", range: "0…10000 microseconds")),
+        ("--busy-poll=-5", .invalidNumber(option: "busy-poll", text: "-5", range: "0…10000 microseconds")),
+        ("--busy-poll=10001", .invalidNumber(option: "busy-poll", text: "10001", range: "0…10000 microseconds")),
     ])
     func refusedCommandLines(arguments: String, expected: CommandLineError) {
         #expect(error(arguments) == expected)
+    }
+
+    @Test func busyPollTakesMicrosecondsAndZeroTurnsItOff() throws {
+        #expect(try parse("").busyPollMicroseconds == nil, "nothing given: swiftbusd's default")
+        #expect(try parse("--busy-poll=0").busyPollMicroseconds == 0)
+        #expect(try parse("--busy-poll 120").busyPollMicroseconds == 120)
+        #expect(CommandLineError.invalidNumber(option: "busy-poll", text: "x", range: "0…10000 microseconds").description
+            == "--busy-poll=x: expected a whole number in 0…10000 microseconds")
     }
 
     @Test func messagesReadLikeDbusDaemons() {

@@ -389,21 +389,21 @@ extension Broker {
 }
 
 extension Broker {
-    /// The router's direct unicast path, for a pool receiver: the header is rewritten into
-    /// `rewriteBuffer` (small) and the body copied once, from where the message lies, into
-    /// the slice.
+    /// The router's direct unicast path, for a pool receiver: the header is rewritten on the
+    /// stack (small) and the body copied once, from where the message lies, into the slice.
     func forwardToPool(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Bool {
-        let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
-            Result { () throws(WireError) in try message.rewriteHeader(sender: name, into: &self.rewriteBuffer) }
-        }
-        if case .failure(let error) = rewritten {
-            logger.warning("\(sender.logName): message cannot be forwarded to \(receiver.logName): \(error)")
-            return false
-        }
+        // route() checked a direct unicast's rewritten length, and the sender's name is ours:
+        // the unchecked writer is safe here, and needs no buffer of the broker's.
+        let headerLength = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count)
         // On the one-copy path the body is still in the sender's arena; the slice validates it.
         let body = kdbusState.unvalidatedBody?.bytes ?? message.body
-        return rewriteBuffer.bytes.withUnsafeBytes { header in
-            deliverToPool(header, body: body, to: receiver, fds: sender, count: message.unixFDCount, isUnicast: true)
+        return withUnsafeTemporaryAllocation(byteCount: headerLength, alignment: 8) { header in
+            let written = sender.uniqueNameBytes.withUnsafeBytes { name in
+                message.writeRewrittenHeader(sender: name, to: header.baseAddress!)
+            }
+            precondition(written == headerLength, "rewrittenHeaderLength and writeRewrittenHeader disagree")
+            return deliverToPool(UnsafeRawBufferPointer(header), body: body, to: receiver, fds: sender,
+                                 count: message.unixFDCount, isUnicast: true)
         }
     }
 }

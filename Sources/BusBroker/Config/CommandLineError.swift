@@ -10,6 +10,8 @@ public enum CommandLineError: Error, Equatable, Sendable, CustomStringConvertibl
     /// A second `--address`, config source or descriptor.
     case conflict(option: String, already: String)
     case invalidDescriptor(String)
+    /// A numeric option's value is not a number in `range`.
+    case invalidNumber(option: String, text: String, range: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum CommandLineError: Error, Equatable, Sendable, CustomStringConvertibl
         case .unexpectedValue(let option): "\(option) does not take a value"
         case .conflict(let option, let already): "--\(option) specified but \(already) already requested"
         case .invalidDescriptor(let text): "Invalid file descriptor: \"\(text)\""
+        case .invalidNumber(let option, let text, let range): "--\(option)=\(text): expected a whole number in \(range)"
         }
     }
 }

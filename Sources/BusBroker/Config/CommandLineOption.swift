@@ -48,6 +48,14 @@ struct CommandLineOption: Sendable {
         CommandLineOption(name: "--fork", value: .none) { options, _ in options.fork = .always },
         CommandLineOption(name: "--nopidfile", value: .none) { options, _ in options.writePIDFile = false },
         CommandLineOption(name: "--systemd-activation", value: .none) { options, _ in options.systemdActivation = true },
+        // swiftbusd's own (dbus-daemon has none): see `BusyPoll`.
+        CommandLineOption(name: "--busy-poll", value: .required) { options, text throws(CommandLineError) in
+            let limit = SwiftbusdOptions.maximumBusyPollMicroseconds
+            guard let text, let microseconds = UInt64(text), microseconds <= limit else {
+                throw .invalidNumber(option: "busy-poll", text: text ?? "", range: "0…\(limit) microseconds")
+            }
+            options.busyPollMicroseconds = microseconds
+        },
         CommandLineOption(name: "--syslog", value: .none) { options, _ in options.syslog = .always },
         CommandLineOption(name: "--nosyslog", value: .none) { options, _ in
             options.syslog = .never

@@ -51,6 +51,16 @@ public struct SwiftbusdOptions: Equatable, Sendable {
     /// false after `--nopidfile`.
     public var writePIDFile = true
     public var systemdActivation = false
+    /// `--busy-poll=MICROSECONDS`: the longest poll before the loop sleeps (`BusyPoll`);
+    /// nil leaves it to `defaultBusyPollMicroseconds`, 0 turns polling off.
+    public var busyPollMicroseconds: UInt64?
+
+    /// Long enough to span one peer's wake-up and reply on the machines measured
+    /// (BENCHMARKS.md: 30 µs already caught most), short enough that a burst's tail costs
+    /// well under a millisecond of CPU.
+    public static let defaultBusyPollMicroseconds: UInt64 = 50
+    /// A poll longer than this is a misconfiguration: a sleeping broker wakes in far less.
+    public static let maximumBusyPollMicroseconds: UInt64 = 10_000
 
     public init() {}
 
@@ -93,5 +103,5 @@ public struct SwiftbusdOptions: Equatable, Sendable {
     /// dbus-daemon's usage line, which it prints for `--help` and for any unknown option.
     public static let usage = "swiftbusd [--version] [--session] [--system] [--config-file=FILE] "
         + "[--print-address[=DESCRIPTOR]] [--print-pid[=DESCRIPTOR]] [--introspect] [--address=ADDRESS] "
-        + "[--nopidfile] [--nosyslog] [--syslog] [--syslog-only] [--nofork] [--fork] [--systemd-activation]"
+        + "[--nopidfile] [--nosyslog] [--syslog] [--syslog-only] [--nofork] [--fork] [--systemd-activation] [--busy-poll=MICROSECONDS]"
 }

@@ -27,6 +27,11 @@ public struct PeerID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static func < (lhs: PeerID, rhs: PeerID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+    /// What `Dictionary` and `Set` call: `WordHash` instead of SipHash (see there why).
+    public func _rawHashValue(seed: Int) -> Int { WordHash.hash(rawValue, seed: seed) }
+
     /// dbus-daemon and dbus-broker both name peers `:1.N`; clients only rely on the colon.
     static let uniqueNamePrefix = ":1."
 }

@@ -10,5 +10,13 @@ public struct ReplyKey: Hashable, Sendable, CustomStringConvertible {
         self.serial = serial
     }
 
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(caller)
+        hasher.combine(serial)
+    }
+
+    /// What `Dictionary` calls: `WordHash` instead of SipHash (see there why).
+    public func _rawHashValue(seed: Int) -> Int { WordHash.hash(caller.rawValue, UInt64(serial), seed: seed) }
+
     public var description: String { "\(caller.uniqueName) serial \(serial)" }
 }

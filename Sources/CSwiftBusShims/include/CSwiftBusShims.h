@@ -47,6 +47,8 @@ size_t csb_cmsg_len(size_t payload);
 // Descriptors and processes.
 int csb_pipe2(int fds[2], int flags);
 int csb_o_cloexec(void);
+// CPUs this thread may run on (sched_getaffinity + CPU_COUNT); -1 with errno on failure.
+int csb_allowed_cpu_count(void);
 
 // memfd and file seals.
 int csb_memfd_create(const char *name, unsigned int flags);

@@ -202,33 +202,9 @@ final class PoolTransport {
     /// before an entry (its descriptors have not arrived yet), which is then seen again.
     /// Stores `recvHead` and rings the broker if it waits for RECV space.
     func consumeReceives(_ take: (KDBusRecord) -> Bool) throws(KDBusTransportError) {
-        var head = recvHead
-        var tail = pool.loadReceiveTail()
-        while true {
-            guard let count = RecordRing.pending(head: head, tail: tail) else {
-                throw .badPayloadItems("the bus's recvTail \(tail) is impossible for recvHead \(head) (ring of \(RecordRing.entries))")
-            }
-            guard count > 0 else { return }
-            var stopped = false
-            while head != tail {
-                let index = head
-                let decoded = withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
-                    pool.copyReceiveEntry(index, into: entry)
-                    return Result { () throws(KDBusRecordError) in try KDBusRecord.decode(UnsafeRawBufferPointer(entry), from: .brokerToClient) }
-                }
-                let record: KDBusRecord
-                switch decoded {
-                case .success(let value): record = value
-                case .failure(let error): throw .badPayloadItems("RECV ring entry \(index): \(error)")
-                }
-                guard take(record) else { stopped = true; break }
-                head += 1
-            }
-            recvHead = head
-            let seen = arena.finishReceivePass(head: head, brokerTail: { pool.loadReceiveTail() })
-            if pool.loadBrokerWaitsForRecvSpace() { ringBroker() }
-            if stopped { return }
-            tail = seen
+        try ReceiveRing.consume(head: &recvHead, pool: pool, arena: arena, ringBroker: ringBroker,
+                                failure: { KDBusTransportError.badPayloadItems("\($0)") }) { record throws(KDBusTransportError) in
+            take(record)
         }
     }
 

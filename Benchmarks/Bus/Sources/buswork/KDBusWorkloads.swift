@@ -15,9 +15,9 @@ struct KDBusWorkloads {
     /// with nothing, one call at a time (the kdbus rows are sequential calls).
     func serve(largestMessage: Int) throws(BenchError) {
         let connection = try KDBusBusConnection(address: address, largestMessage: largestMessage)
-        let request = try EncodedMessage(BenchProtocol.driverCall(
+        var request = try EncodedMessage(BenchProtocol.driverCall(
             "RequestName", [.string(BenchProtocol.kdbusServiceName), .uint32(Self.doNotQueue)]))
-        try connection.awaitReply(to: connection.send(request))
+        try connection.awaitReply(to: connection.send(&request))
         print("ready", terminator: "\n")
         fflushStandardOutput()
         var replies = ReplyTemplates()
@@ -39,12 +39,12 @@ struct KDBusWorkloads {
     /// `count` sequential Echo calls with `payload` bytes; prints median and p99 in µs.
     func roundTrips(payload: Int, count: Int, warmup: Int) throws(BenchError) {
         let connection = try KDBusBusConnection(address: address, largestMessage: payload)
-        let call = try EncodedMessage(BenchProtocol.call(BenchProtocol.echo, payload: payload, destination: BenchProtocol.kdbusServiceName))
+        var call = try EncodedMessage(BenchProtocol.call(BenchProtocol.echo, payload: payload, destination: BenchProtocol.kdbusServiceName))
         var samples: [UInt64] = []
         samples.reserveCapacity(count)
         for index in 0..<(warmup + count) {
             let start = Clock.nanoseconds()
-            try connection.awaitReply(to: connection.send(call))
+            try connection.awaitReply(to: connection.send(&call))
             if index >= warmup { samples.append(Clock.nanoseconds() - start) }
         }
         let summary = LatencySummary(nanoseconds: samples)
@@ -75,7 +75,7 @@ struct KDBusWorkloads {
         let made: CInt? = path == .once ? try Self.sealedPayload(of: call.bytes, payload: payload) : nil
         defer { if let made { _ = Glibc.close(made) } }
         func send() throws(BenchError) -> UInt32 {
-            guard path != .arena else { return try connection.send(call) }
+            guard path != .arena else { return try connection.send(&call) }
             let serial = connection.takeSerial()
             call.patchSerial(serial)
             let memfd: CInt

@@ -1,0 +1,83 @@
+// Busy poll tests: the adaptation rule, and an event loop that polls before it sleeps.
+import Glibc
+import Testing
+@testable import BusPlatform
+
+@Suite struct BusyPollTests {
+    private let microsecond: UInt64 = 1_000
+
+    @Test func quickWakeUpsGrowTheBudgetToItsMaximum() {
+        var poll = BusyPoll(maximum: 50 * microsecond)
+        #expect(poll.budget == 0, "a new loop does not poll")
+        poll.afterSleep(5 * microsecond, woke: true)
+        #expect(poll.budget == BusyPoll.firstBudget)
+        poll.afterSleep(30 * microsecond, woke: true)
+        #expect(poll.budget == 2 * BusyPoll.firstBudget)
+        poll.afterSleep(50 * microsecond, woke: true)
+        #expect(poll.budget == 4 * BusyPoll.firstBudget)
+        poll.afterSleep(1 * microsecond, woke: true)
+        #expect(poll.budget == 50 * microsecond, "capped at the maximum")
+    }
+
+    @Test func longSleepsAndTimeoutsShrinkItToZero() {
+        var poll = BusyPoll(maximum: 80 * microsecond)
+        for _ in 0..<4 { poll.afterSleep(0, woke: true) }
+        #expect(poll.budget == 80 * microsecond)
+        poll.afterSleep(81 * microsecond, woke: true)
+        #expect(poll.budget == 40 * microsecond, "a longer poll would not have caught it")
+        poll.afterSleep(1 * microsecond, woke: false)
+        #expect(poll.budget == 20 * microsecond, "a timeout is not a wake-up a poll could catch")
+        poll.afterSleep(1_000_000 * microsecond, woke: true)
+        #expect(poll.budget == BusyPoll.firstBudget)
+        poll.afterSleep(1_000_000 * microsecond, woke: true)
+        #expect(poll.budget == 0, "below the first budget an idle loop stops polling")
+    }
+
+    @Test func offNeverPolls() {
+        var poll = BusyPoll.off
+        poll.afterSleep(0, woke: true)
+        #expect(poll.budget == 0)
+    }
+
+    /// A message written while the loop polls is dispatched by the poll (counted as caught):
+    /// the loop did not sleep. A loop with no budget yet sleeps for it, and that short
+    /// sleep grows the budget.
+    @Test func aPollingLoopCatchesAMessageWithoutSleeping() throws {
+        let loop = try EventLoop()
+        let pair = try UnixSocket.pair()
+        let writerFD = dup(pair.first.descriptor.rawValue)
+        defer { _ = close(writerFD) }
+        let handler = DrainingHandler(pair.second)
+        _ = try loop.register(handler.socket.descriptor, interest: .readable, handler: handler)
+        // A generous maximum: the writer below must land inside the poll even on a loaded machine.
+        loop.busyPoll = BusyPoll(maximum: 200_000 * microsecond)
+
+        var writer = ThreadRunner { usleep(2_000); _ = write(writerFD, "x", 1) }
+        try loop.runOnce(maximumWait: .seconds(5))
+        writer.join()
+        #expect(handler.bytes == 1)
+        #expect(loop.busyPoll.caught == 0, "no budget yet: the loop slept")
+        #expect(loop.busyPoll.budget == BusyPoll.firstBudget, "a 2 ms sleep is within the maximum: grow")
+
+        for _ in 0..<20 { loop.busyPoll.afterSleep(0, woke: true) }
+        #expect(loop.busyPoll.budget == 200_000 * microsecond, "doubled up to the maximum")
+        writer = ThreadRunner { usleep(2_000); _ = write(writerFD, "y", 1) }
+        try loop.runOnce(maximumWait: .seconds(5))
+        writer.join()
+        #expect(handler.bytes == 2)
+        #expect(loop.busyPoll.caught == 1, "the poll found the message")
+    }
+
+    @Test func timersStillFireWhilePolling() throws {
+        let loop = try EventLoop()
+        loop.busyPoll = BusyPoll(maximum: 1_000 * microsecond)
+        for _ in 0..<3 { loop.busyPoll.afterSleep(0, woke: true) }
+        var fired = false
+        _ = loop.addTimer(after: .milliseconds(3)) { _ in fired = true }
+        let start = MonotonicInstant.now().nanoseconds
+        while !fired && MonotonicInstant.now().nanoseconds - start < 2_000_000_000 {
+            try loop.runOnce(maximumWait: .milliseconds(50))
+        }
+        #expect(fired)
+    }
+}
