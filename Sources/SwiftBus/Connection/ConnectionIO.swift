@@ -142,7 +142,9 @@ final class ConnectionIO: IOEventHandler {
     /// no space can always wait. `doorbellRang` drains the doorbell *before* retrying, so a
     /// ring that lands during the retry is at worst one spurious wake-up. Arena bytes need no
     /// ring of their own: the broker moves `sendsConsumed` only inside a command pass, and
-    /// that pass ends by looking at the flag.
+    /// that pass ends by looking at the flag. Entries written but not yet published (their
+    /// FDS records still on the socket) are published by `flush` once the socket drains,
+    /// which starts the pass that frees the space.
     private func writeCommands() {
         guard let poolTransport, !finished else { return }
         defer { publishIfSocketIdle() }
