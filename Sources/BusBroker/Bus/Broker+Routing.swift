@@ -167,21 +167,22 @@ extension Broker {
         case .signal:
             break
         }
-        let queued = direct
+        let delivery = direct
             ? enqueueForwarded(message, for: receiver, from: sender)
-            : enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount)
-        if !queued {
-            // kdbus one-copy path: the body failed validation in the slice; its sender is
-            // disconnected, it gets no error.
-            if kdbusState.rejectedBody != nil {
-                _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
-                return
-            }
+            : Delivery(queued: enqueueRewritten(for: receiver, fds: sender, count: message.unixFDCount))
+        switch delivery {
+        case .queued:
+            break
+        case .refused:
             if message.type == .methodCall && !message.flags.contains(.noReplyExpected) {
                 _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
                 sendError(to: senderID, replySerial: message.serial, name: "org.freedesktop.DBus.Error.LimitsExceeded",
                           message: queueFullText(for: receiver, id: receiverID))
             }
+        case .rejected:
+            // Its sender is being disconnected: no error to it, no observer sees it.
+            _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
+            return
         }
         observe(rewrittenFrom: senderID, destination: receiverID)
     }
@@ -255,20 +256,21 @@ extension Broker {
     /// Writes `message`, rewritten for forwarding, straight into `receiver`'s queue with
     /// duplicates of its fds: the only copy of a small message the broker makes. A large
     /// body whose sender's input buffer holds that message alone is not copied at all: the
-    /// buffer is handed to the queue (`InputBuffer.takeStorage`). False as `enqueue`.
-    private func enqueueForwarded(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Bool {
+    /// buffer is handed to the queue (`InputBuffer.takeStorage`). `.refused` where `enqueue`
+    /// returns false.
+    private func enqueueForwarded(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Delivery {
         if receiver.kdbus != nil { return forwardToPool(message, for: receiver, from: sender) }  // kdbus hook
         let headerLength = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count)
         guard admits(headerLength + message.body.count, fds: message.unixFDCount, for: receiver),
               let duplicates = duplicates(of: sender, count: message.unixFDCount, for: receiver)
-        else { return false }
+        else { return .refused }
         let storage = message.body.count >= Broker.handOverMinimum ? sender.input.takeStorage(holding: message.buffer) : nil
         sender.uniqueNameBytes.withUnsafeBytes { name in
             receiver.output.appendForwarded(message, sender: name, headerLength: headerLength, bodyIn: storage, fds: duplicates)
         }
         chargeInFlight(sender, to: receiver, bytes: headerLength + message.body.count, fds: message.unixFDCount)
         scheduleFlush(receiver)
-        return true
+        return .queued
     }
 
     /// Appends a message to `receiver`'s queue with duplicates of `sender`'s first `count`
