@@ -66,6 +66,13 @@ public struct SendArena: ~Copyable {
         guard length > 0 else { throw .invalidSize(length) }
         let rounded = (length + PoolLimits.sliceAlignment - 1) & ~(PoolLimits.sliceAlignment - 1)
         guard rounded <= dataSize else { throw .full(requested: rounded, freeBytes: dataSize, largestFree: dataSize) }
+        // Nothing in flight: start again at the beginning. Otherwise a message longer than
+        // both the bytes after the current position and those before it would never fit,
+        // not even in an empty arena (the skipped tail counts as used until consumed).
+        if acknowledged == sent {
+            produced = 0
+            reclaimed = 0
+        }
         let position = produced % dataSize
         let skip = position + rounded > dataSize ? dataSize - position : 0
         let needed = skip + rounded

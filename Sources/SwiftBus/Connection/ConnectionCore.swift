@@ -52,12 +52,16 @@ final class ConnectionCore: Sendable {
         /// Broadcasts the bus dropped for this connection because its pool was full.
         var broadcastsLost: UInt64 = 0
         var lossSubscribers: [UInt64: AsyncStream<BroadcastLoss>.Continuation] = [:]
-        /// While true the I/O thread stops reading the socket (it still writes): what a
-        /// stalled receiver looks like to the bus. For tests of what the bus does then.
+        /// While true the I/O thread stops reading the socket and, on the kdbus transport,
+        /// the RECV ring (it still writes): what a stalled receiver looks like to the bus.
+        /// For tests of what the bus does then.
         var receivingPaused = false
         /// Times a message found the send arena full and waited for the broker: a figure for
         /// tests and tuning (the arena size), not a fault.
         var arenaWaits = 0
+        /// Times messages or FREEs found the kdbus command ring full (all its entries
+        /// unconsumed) and waited for the broker's doorbell: as `arenaWaits`, a figure.
+        var commandRingWaits = 0
         /// The BecomeMonitor call in flight and the stream it will feed once the bus agrees.
         var monitorRequest: MonitorRequest?
         /// Set once BecomeMonitor succeeded: every incoming message goes here, and nothing

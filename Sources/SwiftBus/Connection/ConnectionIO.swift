@@ -35,18 +35,20 @@ final class ConnectionIO: IOEventHandler {
     private var agreement: KDBusAgreement?
     /// The pool and arena, once the broker's POOL arrived.
     private var poolTransport: PoolTransport?
-    /// Messages waiting, in order, for room in the send arena.
+    /// Messages waiting, in order, for room in the send arena and the command ring.
     private var arenaBacklog: [StagedMessage] = []
-    private var arenaRetry: TimerID?
+    /// True while this connection has raised `clientWaitsForCommandSpace`: FREEs or the
+    /// backlog wait for the broker to consume, and its to-client doorbell brings us back.
+    private var waitsForCommandSpace = false
+    /// True during a pass over the RECV ring, which may read the socket for FDS records:
+    /// records read then must not start a second pass.
+    private var inReceivePass = false
     /// The to-client doorbell's registration, from POOL on.
     private var doorbellRegistration: IORegistration?
     private var freeTimer: TimerID?
     /// Longest a FREE waits for a SEND to travel with: short, so a receiver that never
     /// sends still returns its slices promptly.
     static let freeDelay: Duration = .milliseconds(1)
-    /// How long to wait before re-reading the arena's consumed count when it was full and
-    /// nothing else woke the loop: the broker copies out first thing, so this is short.
-    static let arenaRetryDelay: Duration = .microseconds(500)
     /// Set once the connection is down; the thread then leaves its loop.
     private(set) var finished = false
 
@@ -88,6 +90,8 @@ final class ConnectionIO: IOEventHandler {
         if paused != readingPaused {
             readingPaused = paused
             updateInterest()
+            // The RECV ring waited with the socket (a stalled receiver consumes neither).
+            if !paused { consumeReceiveRing() }
         }
         for message in more { enqueue(message) }
         if !outgoing.isEmpty { flush() }
@@ -107,7 +111,7 @@ final class ConnectionIO: IOEventHandler {
             } catch {
                 return shutDown("could not send through the kdbus transport: \(error)")
             }
-            return writeBacklogToArena()
+            return writeCommands()
         }
         appendToSocketQueue(message)
     }
@@ -123,32 +127,54 @@ final class ConnectionIO: IOEventHandler {
         }
     }
 
-    /// Moves waiting messages into the arena and their SEND records to the socket queue,
-    /// in order, until the arena is full; then retries shortly (§4: the client learns of
-    /// free room by reading the consumed count, not from a message).
-    private func writeBacklogToArena() {
-        guard let poolTransport else { return }
+    /// Writes pending FREEs, then the waiting messages, into the command ring and the arena,
+    /// in order, and queues the FDS records of their descriptors. When the broker has not
+    /// consumed enough of the ring (entries) or the arena (bytes), waits for its doorbell —
+    /// never a timer, never a spin:
+    ///
+    /// Why no wake-up is lost (the Dekker pairing of docs/kdbus-transport.md §4.2). We raise
+    /// `clientWaitsForCommandSpace`, fence, then try again, loading `commandHead` and
+    /// `sendsConsumed`; the broker, in each pass over our command ring, stores
+    /// `sendsConsumed` (per SEND) and `commandHead`, fences, then loads the flag, and rings
+    /// when it is set. Of two store-fence-load sequences at least one load sees the other's
+    /// store: either our retry sees the space, or the broker sees the flag and rings. While
+    /// the flag stays up every later retry also comes after it, so a retry that still finds
+    /// no space can always wait. `doorbellRang` drains the doorbell *before* retrying, so a
+    /// ring that lands during the retry is at worst one spurious wake-up. Arena bytes need no
+    /// ring of their own: the broker moves `sendsConsumed` only inside a command pass, and
+    /// that pass ends by looking at the flag. Entries written but not yet published (their
+    /// FDS records still on the socket) are published by `flush` once the socket drains,
+    /// which starts the pass that frees the space.
+    private func writeCommands() {
+        guard let poolTransport, !finished else { return }
+        defer { publishIfSocketIdle() }
+        while let shortage = writeUntilFull(poolTransport) {
+            // The flag went up before this attempt's loads: the broker will ring.
+            if finished || waitsForCommandSpace { return }
+            noteWait(for: shortage)
+            poolTransport.waitForCommandSpace(true)
+            waitsForCommandSpace = true
+        }
+        if waitsForCommandSpace {
+            poolTransport.waitForCommandSpace(false)
+            waitsForCommandSpace = false
+        }
+    }
+
+    /// Writes FREEs, then backlog messages, until done (nil) or short of space.
+    private func writeUntilFull(_ poolTransport: PoolTransport) -> PoolTransport.Shortage? {
         var written = 0
         defer { arenaBacklog.removeFirst(written) }
-        defer { publishIfSocketIdle() }
+        // FREEs go first: written ahead of the SEND, published with it.
+        writeFrees(poolTransport)
+        if poolTransport.hasPendingFrees { return .commandRing }
         for staged in arenaBacklog {
-            // FREEs ride along: written ahead of the SEND, published with it.
-            queueFrees()
-            let wrote: Bool
-            do { wrote = try poolTransport.write(staged) } catch {
-                return shutDown("could not send through the kdbus transport: \(error)")
+            let shortage: PoolTransport.Shortage?
+            do { shortage = try poolTransport.write(staged) } catch {
+                shutDown("could not send through the kdbus transport: \(error)")
+                return nil
             }
-            guard wrote else {
-                core.state.withLock { $0.arenaWaits += 1 }
-                if arenaRetry == nil {
-                    arenaRetry = loop.addTimer(after: Self.arenaRetryDelay) { [self] _ in
-                        arenaRetry = nil
-                        writeBacklogToArena()
-                        if !outgoing.isEmpty { flush() }
-                    }
-                }
-                return
-            }
+            if let shortage { return shortage }
             // The descriptors travel in FDS records; the SEND that claims them is published
             // only once they left the socket (`publishIfSocketIdle`).
             let descriptors = staged.fileDescriptors + staged.memfds
@@ -160,6 +186,18 @@ final class ConnectionIO: IOEventHandler {
                 start += count
             }
             written += 1
+        }
+        return nil
+    }
+
+    /// Counts one time the broker had to be waited for (the flag raised), by what was
+    /// short: figures for tests and tuning.
+    private func noteWait(for shortage: PoolTransport.Shortage) {
+        core.state.withLock { state in
+            switch shortage {
+            case .arenaBytes: state.arenaWaits += 1
+            case .commandRing: state.commandRingWaits += 1
+            }
         }
     }
 
@@ -224,34 +262,40 @@ final class ConnectionIO: IOEventHandler {
 
     private func readAvailable() {
         for _ in 0..<Self.readsPerEvent {
-            let received = readBuffer.withUnsafeMutableBytes { buffer -> Result<Int, ReceiveError> in
-                do throws(ReceiveError) {
-                    return .success(try socket.receive(into: buffer, descriptors: &receivedDescriptors, control: &control).byteCount)
-                } catch {
-                    return .failure(error)
-                }
-            }
-            let count: Int
-            switch received {
-            case .success(let value): count = value
-            case .failure(.system(.wouldBlock)): return
-            case .failure(.system(.connectionReset)):
-                // A bus that exits with bytes of ours unread resets instead of closing: the
-                // same end for the user.
-                shutDown("the bus closed the connection")
-                return
-            case .failure(let error):
-                shutDown("receive failed: \(error)")
-                return
-            }
-            if count == 0 {
-                shutDown("the bus closed the connection")
-                return
-            }
-            adoptDescriptors()
-            consume(count)
-            if finished { return }
+            guard readOnce(), !finished else { return }
         }
+    }
+
+    /// One `recvmsg`, its bytes and descriptors handed on; false when nothing more is to be
+    /// read now (EAGAIN, or the connection ended).
+    private func readOnce() -> Bool {
+        let received = readBuffer.withUnsafeMutableBytes { buffer -> Result<Int, ReceiveError> in
+            do throws(ReceiveError) {
+                return .success(try socket.receive(into: buffer, descriptors: &receivedDescriptors, control: &control).byteCount)
+            } catch {
+                return .failure(error)
+            }
+        }
+        let count: Int
+        switch received {
+        case .success(let value): count = value
+        case .failure(.system(.wouldBlock)): return false
+        case .failure(.system(.connectionReset)):
+            // A bus that exits with bytes of ours unread resets instead of closing: the
+            // same end for the user.
+            shutDown("the bus closed the connection")
+            return false
+        case .failure(let error):
+            shutDown("receive failed: \(error)")
+            return false
+        }
+        if count == 0 {
+            shutDown("the bus closed the connection")
+            return false
+        }
+        adoptDescriptors()
+        consume(count)
+        return true
     }
 
     private func adoptDescriptors() {
@@ -373,9 +417,12 @@ final class ConnectionIO: IOEventHandler {
     }
 
     /// Takes every published RECV-ring entry, then queues the FREEs for the slices read:
-    /// one batch per wake-up.
+    /// one batch per wake-up. Not while paused (a stalled receiver), and not again from
+    /// within a pass (a RECV short of descriptors reads the socket, which handles records).
     func consumeReceiveRing() {
-        guard let poolTransport, !finished else { return }
+        guard let poolTransport, !finished, !readingPaused, !inReceivePass else { return }
+        inReceivePass = true
+        defer { inReceivePass = false }
         do {
             try poolTransport.consumeReceives { record in
                 guard !finished else { return false }
@@ -395,38 +442,39 @@ final class ConnectionIO: IOEventHandler {
         scheduleFrees()
     }
 
-    /// The to-client doorbell rang: drain it and look at the RECV ring (and the command
-    /// ring's space, for a backlog waiting on it).
+    /// The to-client doorbell rang: drain it (first: a ring that comes while we look is at
+    /// worst one spurious wake-up), take the RECV ring, and retry what waits for command
+    /// space — the broker rings for both (docs/kdbus-transport.md §4.2).
     func doorbellRang(_ events: IOEvents) {
         guard let poolTransport, !finished else { return }
         if !poolTransport.drainDoorbell() || (!events.contains(.readable) && !events.isDisjoint(with: [.hangup, .error])) {
             return shutDown("the bus closed the connection")
         }
         consumeReceiveRing()
-        if !arenaBacklog.isEmpty { writeBacklogToArena() }
+        if waitsForCommandSpace || !arenaBacklog.isEmpty { writeCommands() }
         if !outgoing.isEmpty { flush() }
     }
 
     /// Sends pending FREEs now when they hold much of the pool, else within `freeDelay`
-    /// unless a SEND takes them along first.
+    /// unless a SEND takes them along first. While the command ring is full they wait with
+    /// the backlog for the broker's doorbell.
     private func scheduleFrees() {
-        guard let poolTransport, poolTransport.hasPendingFrees else { return }
-        if poolTransport.pendingFreesAreUrgent { return queueFrees() }
+        guard let poolTransport, poolTransport.hasPendingFrees, !waitsForCommandSpace else { return }
+        if poolTransport.pendingFreesAreUrgent { return writeCommands() }
         guard freeTimer == nil else { return }
         freeTimer = loop.addTimer(after: Self.freeDelay) { [self] _ in
             freeTimer = nil
-            queueFrees()
+            writeCommands()
             if !outgoing.isEmpty { flush() }
         }
     }
 
-    /// Writes every pending FREE into the command ring (published with what follows).
-    private func queueFrees() {
-        guard let poolTransport, poolTransport.hasPendingFrees else { return }
+    /// Writes as many pending FREEs as the command ring takes (published with what follows).
+    private func writeFrees(_ poolTransport: PoolTransport) {
+        guard poolTransport.hasPendingFrees else { return }
         if let freeTimer { loop.cancelTimer(freeTimer) }
         freeTimer = nil
         poolTransport.writeFrees()
-        publishIfSocketIdle()
     }
 
     private func handle(_ record: KDBusRecord) {
@@ -467,11 +515,14 @@ final class ConnectionIO: IOEventHandler {
     }
 
     /// A message in the pool: decode it in place and deliver it with its descriptors.
-    /// False while its descriptors have not arrived (their FDS record is on the socket).
+    /// False when the connection ended over it.
     private func receiveMessage(_ receive: KDBusRecord.Receive) -> Bool {
         guard let poolTransport else { shutDown("the bus sent RECV before its POOL"); return false }
         let descriptorCount = Int(receive.fdCount) + Int(receive.memfdCount)
-        guard waitingDescriptors.count >= descriptorCount else { return false }
+        guard readDescriptors(atLeast: descriptorCount) else {
+            shutDown("the bus published a RECV claiming \(descriptorCount) descriptors; its FDS records delivered \(waitingDescriptors.count)")
+            return false
+        }
         let descriptors = Array(waitingDescriptors.prefix(Int(receive.fdCount)))
         let memfds = Array(waitingDescriptors[Int(receive.fdCount)..<descriptorCount])
         waitingDescriptors.removeFirst(descriptorCount)
@@ -493,11 +544,25 @@ final class ConnectionIO: IOEventHandler {
         }
     }
 
+    /// Whether `count` descriptors are here for the next RECV, reading the socket for them
+    /// if not: the broker sends an FDS record completely before it publishes the entry
+    /// that claims it (docs/kdbus-transport.md §5.6), so it is already in our socket when
+    /// the doorbell is handled before the socket. Reads until they are here or the socket
+    /// is empty (one read stops after a message carrying descriptors, and a message may
+    /// need two FDS records); still missing is the broker's protocol error.
+    private func readDescriptors(atLeast count: Int) -> Bool {
+        while waitingDescriptors.count < count {
+            guard readOnce(), !finished else { return false }
+        }
+        return true
+    }
+
     /// The sender's pidfd, which follows the message's fds and memfds in the RECV's
     /// descriptors (docs/kdbus-transport.md §7) when the slice has a pidfd item.
     private func processDescriptor(_ metadata: KDBusMetadata, after count: Int) throws(KDBusTransportError) -> UnixFD? {
         guard let index = metadata.pidfdIndex else { return nil }
-        guard index == count, !waitingDescriptors.isEmpty else {
+        // It came in the same FDS record as the message's own, or alone when there are none.
+        guard index == count, readDescriptors(atLeast: 1) else {
             throw .badPayloadItems("pidfd item names descriptor \(index); \(count) were announced and \(waitingDescriptors.count) more arrived")
         }
         return waitingDescriptors.removeFirst()

@@ -113,11 +113,19 @@ final class PoolTransport {
         parts.count <= 1 ? messageLength : KDBusMessageParts.partsListLength(parts)
     }
 
+    /// What a write that did not fit waits for the broker to consume.
+    enum Shortage {
+        /// Command-ring entries (the broker's `commandHead`).
+        case commandRing
+        /// Arena bytes (the broker's `sendsConsumed`).
+        case arenaBytes
+    }
+
     /// Writes a staged message into the arena and its SEND into the command ring (not yet
-    /// published), or returns false when the broker has not yet consumed enough of the
-    /// arena or the ring (try again on a later event).
-    func write(_ staged: StagedMessage) throws(KDBusTransportError) -> Bool {
-        guard commandSpace > 0 else { return false }
+    /// published), or returns what it lacks when the broker has not yet consumed enough of
+    /// the ring or the arena (`waitForCommandSpace`, then try again when it rings).
+    func write(_ staged: StagedMessage) throws(KDBusTransportError) -> Shortage? {
+        guard commandSpace > 0 else { return .commandRing }
         arena.reclaim(sendsConsumed: pool.loadSendsConsumed())
         let length = arenaLength(staged.parts, messageLength: staged.bytes.count)
         guard length <= arenaDataSize else {
@@ -137,13 +145,13 @@ final class PoolTransport {
         let slice: PoolSlice
         switch written {
         case .success(let value): slice = value
-        case .failure(.full): return false
+        case .failure(.full): return .arenaBytes
         case .failure(let error): throw .system("writing to the send arena", error)
         }
         let send = KDBusRecord.Send(arenaOffset: UInt64(slice.offset), length: UInt64(slice.length),
                                     fdCount: UInt16(staged.fileDescriptors.count), memfdCount: UInt16(staged.memfds.count))
         writeCommand(.send(send))
-        return true
+        return nil
     }
 
     // MARK: Rings
@@ -167,6 +175,14 @@ final class PoolTransport {
         let oldTail = commandTail
         commandTail = written
         if arena.publishCommands(oldTail: oldTail, newTail: written, brokerHead: { pool.loadCommandHead() }) { ringBroker() }
+    }
+
+    /// Raises or lowers `clientWaitsForCommandSpace` (docs/kdbus-transport.md §4.2). Raising
+    /// it fences, so the caller's next look at the broker's counts comes after the flag is
+    /// visible: either that look sees the broker's progress, or the broker, which loads the
+    /// flag after storing its counts, sees the flag and rings the to-client doorbell.
+    func waitForCommandSpace(_ waiting: Bool) {
+        arena.storeClientWaitsForCommandSpace(waiting)
     }
 
     private func ringBroker() {
@@ -296,7 +312,8 @@ final class PoolTransport {
     }
 
     /// Writes FREE entries (not yet published) for as many slices received since the last
-    /// call as the command ring has room for, up to 3 per entry.
+    /// call as the command ring has room for, up to 3 per entry; `hasPendingFrees` tells
+    /// whether some are left for when the broker has consumed more of the ring.
     func writeFrees() {
         var index = 0
         var space = commandSpace

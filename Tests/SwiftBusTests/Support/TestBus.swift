@@ -95,7 +95,7 @@ final class BusProcesses: Sendable {
         try spawn(bus, try command(for: bus))
     }
 
-    private static func spawn(_ bus: TestBus, _ arguments: [String]) throws(BusStartError) -> StartedBus {
+    static func spawn(_ bus: TestBus, _ arguments: [String]) throws(BusStartError) -> StartedBus {
         var pipe: [CInt] = [-1, -1]
         guard Glibc.pipe(&pipe) == 0 else { throw BusStartError(bus: bus, reason: "pipe: errno \(errno)") }
         var actions = posix_spawn_file_actions_t()
