@@ -17,8 +17,8 @@
 ///   and an idle bus never polls; at most about 2 × `maximum` is spent per burst.
 ///
 /// Polling only pays when the peers can run meanwhile: with one CPU allowed, the poll
-/// would only delay them. The caller decides (`swiftbusd --busy-poll`, off when
-/// `allowedProcessorCount() < 2`).
+/// would only delay them. `EventLoop` checks its affinity each time polling starts again
+/// (after a pause), so a bus pinned to one CPU while running (`taskset -p`) stops polling.
 public struct BusyPoll: Sendable, Equatable {
     /// The longest poll before a blocking wait, in nanoseconds; 0 never polls.
     public let maximum: UInt64
@@ -37,6 +37,9 @@ public struct BusyPoll: Sendable, Equatable {
 
     /// Counts a poll that found events (the budget stays: it paid off).
     public mutating func afterCatch() { caught &+= 1 }
+
+    /// Stops polling until the next short sleep grows the budget again.
+    public mutating func reset() { budget = 0 }
 
     /// Adapts the budget after a blocking wait that slept `slept` nanoseconds and ended
     /// with (`woke`) or without events.

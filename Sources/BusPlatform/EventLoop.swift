@@ -181,7 +181,9 @@ public final class EventLoop {
             guard busyPoll.maximum > 0 else { return try dispatch(waitForEvents(timeoutMilliseconds: timeout)) }
             let before = MonotonicInstant.now().nanoseconds
             ready = try waitForEvents(timeoutMilliseconds: timeout)
+            let wasPolling = busyPoll.budget > 0
             busyPoll.afterSleep(MonotonicInstant.now().nanoseconds - before, woke: ready > 0)
+            if !wasPolling && busyPoll.budget > 0 && !Self.peersCanRunMeanwhile() { busyPoll.reset() }
         }
         dispatch(ready)
     }
@@ -190,6 +192,12 @@ public final class EventLoop {
     private func dispatch(_ ready: Int) {
         for index in 0..<ready { dispatch(events[index]) }
         fireDueTimers()
+    }
+
+    /// Whether this thread may run on more than one CPU: polling on the only one would keep
+    /// the peers it waits for from running. Asked when polling starts again, not per turn.
+    private static func peersCanRunMeanwhile() -> Bool {
+        ((try? ProcessControl.allowedProcessorCount()) ?? 1) > 1
     }
 
     /// Non-blocking waits for up to `nanoseconds`, yielding the CPU between them so a peer

@@ -12,6 +12,11 @@ public enum ProcessControl {
     public static var effectiveUserID: uid_t { geteuid() }
     public static var processID: pid_t { getpid() }
 
+    /// Restricts the calling thread to CPU `cpu`, as `taskset -c` does for a process.
+    public static func pinCurrentThread(toProcessor cpu: Int) throws(Errno) {
+        _ = try systemCall { csb_pin_thread_to_cpu(CInt(cpu)) }
+    }
+
     /// How many CPUs this thread may run on (its affinity mask, as `taskset` sets it).
     public static func allowedProcessorCount() throws(Errno) -> Int {
         Int(try systemCall { csb_allowed_cpu_count() })

@@ -145,17 +145,11 @@ struct Daemon {
         close(descriptor)
     }
 
-    /// `--busy-poll`, or its default when this process may use more than one CPU: with one,
-    /// polling would only keep its peers from running.
+    /// `--busy-poll`, or its default. The loop itself keeps it off while this process may
+    /// run on only one CPU (`EventLoop.runOnce`).
     private func busyPoll() -> BusyPoll {
         let microseconds = options.busyPollMicroseconds ?? SwiftbusdOptions.defaultBusyPollMicroseconds
-        guard microseconds > 0 else { return .off }
-        let processors = (try? ProcessControl.allowedProcessorCount()) ?? 1
-        guard processors > 1 else {
-            logger.info("busy polling off: this process may run on \(processors) CPU")
-            return .off
-        }
-        return BusyPoll(maximum: microseconds * 1_000)
+        return microseconds > 0 ? BusyPoll(maximum: microseconds * 1_000) : .off
     }
 
     private func serve(_ broker: Broker, loop: EventLoop) {

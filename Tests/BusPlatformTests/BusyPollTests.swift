@@ -1,5 +1,6 @@
 // Busy poll tests: the adaptation rule, and an event loop that polls before it sleeps.
 import Glibc
+import Synchronization
 import Testing
 @testable import BusPlatform
 
@@ -79,5 +80,37 @@ import Testing
             try loop.runOnce(maximumWait: .milliseconds(50))
         }
         #expect(fired)
+    }
+
+    /// Polling on the only CPU the loop may use would keep its peers off it: a loop pinned to
+    /// one CPU does not start polling, however quickly events come. (On its own thread: the
+    /// pin is the thread's.)
+    @Test(.enabled(if: ((try? ProcessControl.allowedProcessorCount()) ?? 1) > 1, "needs two CPUs to tell the cases apart"))
+    func aLoopPinnedToOneCPUDoesNotPoll() throws {
+        let budgets = Mutex<(free: UInt64, pinned: UInt64)?>(nil)
+        let runner = ThreadRunner {
+            do {
+                let loop = try EventLoop()
+                let pair = try UnixSocket.pair()
+                let handler = DrainingHandler(pair.second)
+                _ = try loop.register(handler.socket.descriptor, interest: .readable, handler: handler)
+                loop.busyPoll = BusyPoll(maximum: 1_000_000)
+                // A message already waiting: the wait is a short sleep that ends in an event.
+                _ = try sendText("a", over: pair.first)
+                try loop.runOnce(maximumWait: .seconds(1))
+                let free = loop.busyPoll.budget
+                try ProcessControl.pinCurrentThread(toProcessor: 0)
+                loop.busyPoll.reset()
+                _ = try sendText("b", over: pair.first)
+                try loop.runOnce(maximumWait: .seconds(1))
+                budgets.withLock { $0 = (free, loop.busyPoll.budget) }
+            } catch {
+                Issue.record("event loop: \(error)")
+            }
+        }
+        runner.join()
+        let seen = try #require(budgets.withLock { $0 })
+        #expect(seen.free == BusyPoll.firstBudget, "free to use two CPUs, the loop starts polling")
+        #expect(seen.pinned == 0, "pinned to one, it does not")
     }
 }

@@ -49,6 +49,8 @@ int csb_pipe2(int fds[2], int flags);
 int csb_o_cloexec(void);
 // CPUs this thread may run on (sched_getaffinity + CPU_COUNT); -1 with errno on failure.
 int csb_allowed_cpu_count(void);
+// Restricts the calling thread to CPU `cpu` (sched_setaffinity); -1 with errno on failure.
+int csb_pin_thread_to_cpu(int cpu);
 
 // memfd and file seals.
 int csb_memfd_create(const char *name, unsigned int flags);
