@@ -39,6 +39,59 @@ struct KDBusSendWaitTests {
         #expect(outcome.ringWaits == 0, "a 64 KiB arena fills before a 1024-entry ring")
     }
 
+    @Test("KDBusChannel: a sender whose arena is full sleeps until the broker rings, then every message arrives in order")
+    func channelArenaFull() async throws {
+        let bus = try BusProcesses.startSwiftbusd(limits: ["max_incoming_bytes": Self.maxIncomingBytes])
+        defer { bus.stop() }
+        let receiver = try await Connection.connect(to: bus.address, options: .classicOnly)
+        let stream = try await receiver.messages(matching: TestInterface.ticked.matchRule(path: Self.path))
+        receiver.core.setReceivingPaused(true)
+        let socketPath = String(bus.address.dropFirst("unix:path=".count).prefix { $0 != "," })
+        let channel = try KDBusChannel.connect(to: .path(socketPath), offer: KDBusOffer(arenaSize: KDBusLimits.minRegionSize))
+        try channel.send(Message.methodCall(path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "Hello",
+                                            destination: "org.freedesktop.DBus", serial: 1).encoded())
+        channel.release(try channel.receive())
+        // 400 × 2 KiB through a 64 KiB arena; no timer in `reserve`, so a sender the broker
+        // never rang would sleep until its timeout and the count below would stop short.
+        let count = 400
+        let progress = SendProgress()
+        let text = String(repeating: "w", count: 2048)
+        let destination = receiver.uniqueName
+        let sending = Thread {
+            for index in 0..<count {
+                let signal = Message.signal(path: Self.path.rawValue, interface: TestInterface.name, member: "Ticked",
+                                            destination: destination, body: [.string(text), .uint32(UInt32(index))],
+                                            serial: UInt32(index + 2))
+                do { try channel.send(signal.encoded(), timeoutMilliseconds: 30_000) } catch {
+                    progress.failure.withLock { $0 = "send \(index): \(error)" }
+                    return
+                }
+                progress.sent.withLock { $0 += 1 }
+            }
+        }
+        sending.start()
+        // Stalled: nothing more is sent for a while, and not everything was.
+        let stalled = await eventually(within: .seconds(15)) {
+            let before = progress.sent.withLock { $0 }
+            try? await Task.sleep(for: .milliseconds(300))
+            let after = progress.sent.withLock { $0 }
+            return after == before && after < count
+        }
+        #expect(stalled, "the sender never waited for arena space (sent \(progress.sent.withLock { $0 }))")
+        receiver.core.setReceivingPaused(false)
+        let indices = await Self.collect(stream, count: count, within: Self.deliveryLimit)
+        let outcome = Outcome(count: count, indices: indices, ringWaits: 0, arenaWaits: 0)
+        outcome.expectEveryMessageInOrder()
+        #expect(progress.failure.withLock { $0 } == nil)
+        #expect(progress.sent.withLock { $0 } == count)
+    }
+
+    /// What the KDBusChannel sending thread did, read from the test.
+    private final class SendProgress: Sendable {
+        let sent = Mutex(0)
+        let failure = Mutex<String?>(nil)
+    }
+
     struct Outcome {
         var count: Int
         var indices: [UInt32]

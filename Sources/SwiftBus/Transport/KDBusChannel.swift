@@ -57,9 +57,6 @@ public final class KDBusChannel: @unchecked Sendable {
 
     /// Bytes read from the socket at once: many records, never a partial descriptor set.
     static let readSize = 64 * KDBusLimits.recordSize
-    /// How long `send` sleeps between looks at *sendsConsumed* while the arena is full
-    /// (the broker rings no doorbell for arena space).
-    static let arenaPollMilliseconds: Int32 = 1
     /// Released slices held back for a SEND to ride with before `receive` publishes them.
     static let maxDeferredFrees = 48
     /// Bytes drained from the to-client doorbell at once.
@@ -269,21 +266,30 @@ public final class KDBusChannel: @unchecked Sendable {
         writer.finish(sequence: 0)
     }
 
-    /// Space in the arena, filled by `fill`; waits for the broker's *sendsConsumed* when full.
+    /// Space in the arena, filled by `fill`. When full it raises `clientWaitsForCommandSpace`
+    /// and sleeps until the broker rings: the broker moves *sendsConsumed* only in a pass
+    /// over the command ring, and rings a waiting client at the end of every pass (§4.2).
     func reserve(
         _ length: Int, timeoutMilliseconds: Int32, _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) throws(KDBusChannelError) -> PoolSlice {
         let deadline = MonotonicInstant.now().nanoseconds + UInt64(max(timeoutMilliseconds, 0)) * 1_000_000
         while true {
-            arena.reclaim(sendsConsumed: pool.loadSendsConsumed())
+            let consumed = pool.loadSendsConsumed()
+            arena.reclaim(sendsConsumed: consumed)
             do {
                 return try arena.write(length: length, fill)
             } catch .full {
-                guard MonotonicInstant.now().nanoseconds < deadline else { throw .timedOut(milliseconds: timeoutMilliseconds) }
-                // The broker moves sendsConsumed without ringing; meanwhile keep taking
-                // RECVs so it is never stuck holding ours.
+                let now = MonotonicInstant.now().nanoseconds
+                guard now < deadline else { throw .timedOut(milliseconds: timeoutMilliseconds) }
+                // Keep taking RECVs meanwhile, so the broker is never stuck holding ours.
                 try drainReceiveRing()
-                _ = try waitForWake(timeoutMilliseconds: Self.arenaPollMilliseconds)
+                arena.storeClientWaitsForCommandSpace(true)
+                // The flag store is fenced: a pass that ends after it rings; one that ended
+                // before it shows here as a moved count.
+                if pool.loadSendsConsumed() == consumed {
+                    _ = try waitForWake(timeoutMilliseconds: Int32(clamping: (deadline - now + 999_999) / 1_000_000))
+                }
+                arena.storeClientWaitsForCommandSpace(false)
             } catch {
                 throw .pool(error)
             }
