@@ -1,6 +1,9 @@
 # An idle bus uses no CPU: after a burst of traffic stops, the bus process must go to sleep.
-# swiftbusd polls for a while after traffic (--busy-poll, adaptive); this checks, on the real
-# daemon, that the poll dies down once nothing comes. The same holds for every bus.
+# A loop that never sleeps — a descriptor left readable under level-triggered epoll, a timer
+# re-armed at once, a poll repeated instead of done once before each blocking wait
+# (swiftbusd's --busy-poll) — would use the whole window. The same holds for every bus.
+# (How the poll shrinks under sporadic traffic is BusyPollTests' subject: per message it is
+# too little CPU to see from /proc's clock ticks.)
 import os
 import time
 
