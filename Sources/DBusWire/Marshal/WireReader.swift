@@ -155,6 +155,17 @@ public struct WireReader {
         return WireString(bytes: bytes)
     }
 
+    /// Steps over a signature that holds just `code` (length 1, the code, NUL) and returns
+    /// true; returns false, moving nothing, for anything else. `code` must be a basic type
+    /// code: such a signature is valid by construction, so no check is skipped.
+    @inline(__always) mutating func skipSignature(ofBasicType code: UInt8) -> Bool {
+        guard limit - position >= 3, buffer[position] == 1, buffer[position + 1] == code, buffer[position + 2] == 0 else {
+            return false
+        }
+        position += 3
+        return true
+    }
+
     /// Steps over `length` string bytes and the NUL that must follow them.
     @inline(__always) mutating func readTerminator(after length: Int) throws(WireError) {
         position += length

@@ -15,6 +15,8 @@ enum SignatureValidation {
         if s.count > ProtocolLimits.maxSignatureLength {
             throw Failure(problem: .tooLong(s.count), offset: ProtocolLimits.maxSignatureLength)
         }
+        // The commonest body signatures are one basic type ("s", "u", …): no walk.
+        if s.count == 1 && TypeCode.isBasic(s[0]) { return 1 }
         var index = 0
         var types = 0
         while index < s.count {
