@@ -389,12 +389,15 @@ public final class KDBusChannel: @unchecked Sendable {
         // FREEs wait for a SEND to ride with, but a receive-only caller whose messages are
         // always ready never waits: bound how many pile up (§5: within a bounded delay).
         if pendingFrees.count >= Self.maxDeferredFrees { try flushFrees(timeoutMilliseconds: timeoutMilliseconds) }
-        let message = ready[readyHead]
-        readyHead += 1
-        if readyHead == ready.count {
+        // The last ready message is moved out, not copied (a copy retains each of its arrays).
+        guard readyHead < ready.count - 1 else {
+            let message = ready.removeLast()
             ready.removeAll(keepingCapacity: true)
             readyHead = 0
+            return message
         }
+        let message = ready[readyHead]
+        readyHead += 1
         return message
     }
 
