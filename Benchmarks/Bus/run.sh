@@ -10,7 +10,8 @@
 #   A full run takes under 10 minutes. swiftbusd's column says "not built" when the broker
 #   cannot be built or started. Needs: dbus-daemon, dbus-broker, libsystemd-dev, gcc, and
 #   root (dbus-broker-launch runs in a private mount namespace, as in Tests/Support).
-#   SWIFTBUSD=/path/to/swiftbusd measures that binary instead of building this tree's.
+#   SWIFTBUSD=/path/to/swiftbusd measures that binary instead of building this tree's;
+#   SWIFTBUSD_ARGS="--busy-poll=0" passes options to it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

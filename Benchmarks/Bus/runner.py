@@ -25,6 +25,8 @@ BUSWORK = os.path.join(HERE, ".build", "release", "buswork")
 SDBUS = os.path.join(HERE, ".build", "sdbus-client")
 # SWIFTBUSD in the environment names another build (a branch not yet merged, say).
 SWIFTBUSD = os.environ.get("SWIFTBUSD") or os.path.join(ROOT, ".build", "release", "swiftbusd")
+# SWIFTBUSD_ARGS: more options for swiftbusd (e.g. --busy-poll=0), shown in the report.
+SWIFTBUSD_ARGS = os.environ.get("SWIFTBUSD_ARGS", "").split()
 SOCKET_ACTIVATE = os.path.join(ROOT, "Tests", "Support", "socket-activate.py")
 
 # Seconds to wait for a bus or a server to come up before declaring it broken.
@@ -205,7 +207,8 @@ class Bus:
                 self.problem = "not built"
                 return
             write_config(config, f"unix:path={self.socket}")
-            command = self.prefix + [SWIFTBUSD, f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"]
+            command = self.prefix + [SWIFTBUSD, f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1",
+                                     *SWIFTBUSD_ARGS]
         else:
             write_config(config, None)
             run_mount = "/run/systemd" if os.path.isdir("/run/systemd") else "/run"
@@ -762,7 +765,8 @@ def environment():
             f"- dbus-daemon: {version(['dbus-daemon', '--version'])}",
             f"- dbus-broker: {version(['dbus-broker', '--version'])}",
             f"- swiftbusd: {swiftbusd}, {SWIFTBUSD} (tree at commit "
-            f"{version(['git', '-C', os.path.dirname(SWIFTBUSD), 'rev-parse', '--short', 'HEAD'])})",
+            f"{version(['git', '-C', os.path.dirname(SWIFTBUSD), 'rev-parse', '--short', 'HEAD'])})"
+            + (f", options {' '.join(SWIFTBUSD_ARGS)}" if SWIFTBUSD_ARGS else ""),
             f"- swift: {version(['swift', '--version'])}",
             f"- sd-bus: libsystemd {version(['pkg-config', '--modversion', 'libsystemd'])}"]
 
