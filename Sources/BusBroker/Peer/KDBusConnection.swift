@@ -109,7 +109,8 @@ final class KDBusConnection {
         var index = waiting.count
         let floor = waitingStart + (firstWaitingDescriptorsQueued ? 1 : 0)
         while index > floor, waiting[index - 1].record.priority > record.priority { index -= 1 }
-        waiting.insert(entry, at: index)
+        // `append` for the common case: `insert(at:)` takes the generic range-replacing path.
+        if index == waiting.count { waiting.append(entry) } else { waiting.insert(entry, at: index) }
     }
 
     /// Counts one broadcast dropped because the pool was full.
@@ -177,7 +178,8 @@ final class KDBusConnection {
             }
         }
         if waitingStart == waiting.count {
-            waiting.removeAll(keepingCapacity: true)
+            // One entry (a round trip's usual) goes by `removeLast`, not the generic range removal.
+            if waiting.count == 1 { waiting.removeLast() } else { waiting.removeAll(keepingCapacity: true) }
             waitingStart = 0
         }
         if receiveTail != oldTail, pool.publishReceives(oldTail: oldTail, newTail: receiveTail, clientHead: loadReceiveHead) {
