@@ -269,7 +269,7 @@ public final class KDBusChannel: @unchecked Sendable {
     /// Space in the arena, filled by `fill`. When full it raises `clientWaitsForCommandSpace`
     /// and sleeps until the broker rings: the broker moves *sendsConsumed* only in a pass
     /// over the command ring, and rings a waiting client at the end of every pass (§4.2).
-    func reserve(
+    private func reserve(
         _ length: Int, timeoutMilliseconds: Int32, _ fill: (UnsafeMutableRawBufferPointer) -> Void
     ) throws(KDBusChannelError) -> PoolSlice {
         let deadline = MonotonicInstant.now().nanoseconds + UInt64(max(timeoutMilliseconds, 0)) * 1_000_000
@@ -636,10 +636,6 @@ public final class KDBusChannel: @unchecked Sendable {
                 throw .system("sendmsg", error)
             }
         }
-    }
-
-    private func waitReadable(timeoutMilliseconds: Int32) throws(KDBusChannelError) -> Bool {
-        try Self.wait(socket, for: Int16(POLLIN), timeoutMilliseconds: timeoutMilliseconds)
     }
 
     // MARK: - Socket helpers
