@@ -504,7 +504,7 @@ final class ConnectionIO: IOEventHandler {
         do {
             let transport = try PoolTransport(poolFile: file, wakesClient: wakes, ringsBroker: rings, agreement: agreement)
             let announcement = try transport.arenaAnnouncement()
-            doorbellRegistration = try loop.register(transport.wakesClient, interest: [.readable],
+            doorbellRegistration = try loop.register(transport.wakesClient.descriptor, interest: [.readable],
                                                      handler: KDBusDoorbellHandler(connection: self))
             poolTransport = transport
             appendToSocketQueue(.init(bytes: announcement.record, fileDescriptors: [announcement.descriptor]))

@@ -15,8 +15,8 @@ final class PoolTransport {
     private var freeBytesPending = 0
     /// Protocol 2 (docs/kdbus-transport.md §4): the to-client doorbell's read end (watched
     /// by the loop) and the to-broker doorbell's write end.
-    let wakesClient: FileDescriptor
-    private let ringsBroker: FileDescriptor
+    let wakesClient: DoorbellListener
+    private let ringsBroker: DoorbellRinger
     /// Command entries written (`written`) and published (`commandTail`); entries between
     /// them wait until the FDS records they may claim have left the socket.
     private var written: UInt64 = 0
@@ -34,8 +34,8 @@ final class PoolTransport {
     init(poolFile: consuming FileDescriptor, wakesClient: consuming FileDescriptor, ringsBroker: consuming FileDescriptor,
          agreement: KDBusAgreement) throws(KDBusTransportError) {
         self.agreement = agreement
-        self.wakesClient = wakesClient
-        self.ringsBroker = ringsBroker
+        self.wakesClient = DoorbellListener(adopting: wakesClient)
+        self.ringsBroker = DoorbellRinger(adopting: ringsBroker)
         do {
             pool = try PoolView.map(poolFile, expectedSize: agreement.poolSize)
         } catch { throw .system("mapping the receive pool", error) }
@@ -185,17 +185,11 @@ final class PoolTransport {
         arena.storeClientWaitsForCommandSpace(waiting)
     }
 
-    private func ringBroker() {
-        var byte: UInt8 = 1
-        _ = try? withUnsafeBytes(of: &byte) { bytes throws(Errno) in try ringsBroker.write(bytes) }
-    }
+    private func ringBroker() { ringsBroker.ring() }
 
     /// Drains the to-client doorbell (one read); false when the broker closed it.
     func drainDoorbell() -> Bool {
-        let count = try? withUnsafeTemporaryAllocation(byteCount: DoorbellLimits.drainBytes, alignment: 8) { buffer throws(Errno) in
-            try wakesClient.read(into: buffer)
-        }
-        return count != 0
+        (try? wakesClient.drain()) != .closed
     }
 
     /// Hands published RECV-ring entries to `take` in order; `take` returns false to stop

@@ -43,8 +43,8 @@ public final class KDBusChannel: @unchecked Sendable {
     /// Protocol 2 (docs/kdbus-transport.md §4): the broker wakes us through `wakesClient`,
     /// we wake it through `ringsBroker`; `commandTail`/`recvHead` are our private copies of
     /// the indices we publish in the arena.
-    private let wakesClient: FileDescriptor
-    private let ringsBroker: FileDescriptor
+    private let wakesClient: DoorbellListener
+    private let ringsBroker: DoorbellRinger
     @exclusivity(unchecked) private var commandTail: UInt64 = 0
     @exclusivity(unchecked) private var recvHead: UInt64 = 0
     /// Descriptors at the end of `arrivedFDs` whose FDS record is not decoded yet (a read
@@ -59,8 +59,6 @@ public final class KDBusChannel: @unchecked Sendable {
     static let readSize = 64 * KDBusLimits.recordSize
     /// Released slices held back for a SEND to ride with before `receive` publishes them.
     static let maxDeferredFrees = 48
-    /// Bytes drained from the to-client doorbell at once.
-    static let doorbellDrainBytes = 256
     /// Default bound on every wait.
     public static let defaultTimeoutMilliseconds: Int32 = 10_000
 
@@ -138,8 +136,8 @@ public final class KDBusChannel: @unchecked Sendable {
             if let fd = descriptors.take(at: index) { later.append(fd.take()) }
         }
         descriptors.removeAll()
-        wakesClient = wakes
-        ringsBroker = rings
+        wakesClient = DoorbellListener(adopting: wakes)
+        ringsBroker = DoorbellRinger(adopting: rings)
         do throws(PoolError) {
             pool = try PoolView.map(poolFile, expectedSize: agreement.poolSize)
         } catch { throw .pool(error) }
@@ -370,10 +368,7 @@ public final class KDBusChannel: @unchecked Sendable {
 
     /// One byte on the to-broker doorbell; a full pipe already holds a wake-up, and a gone
     /// broker shows up as a hang-up on the socket.
-    private func ringBroker() {
-        var byte: UInt8 = 1
-        _ = Glibc.write(ringsBroker.rawValue, &byte, 1)
-    }
+    private func ringBroker() { ringsBroker.ring() }
 
     // MARK: - Receiving
 
@@ -414,7 +409,7 @@ public final class KDBusChannel: @unchecked Sendable {
     /// Waits up to `timeoutMilliseconds` for the to-client doorbell or the socket; drains
     /// the doorbell and reads FDS records. False when nothing came in time.
     private func waitForWake(timeoutMilliseconds: Int32) throws(KDBusChannelError) -> Bool {
-        let doorbell = wakesClient.rawValue
+        let doorbell = wakesClient.descriptor.rawValue
         let events = withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { polls -> (Int32, Int16, Int16) in
             polls[0] = pollfd(fd: doorbell, events: Int16(POLLIN), revents: 0)
             polls[1] = pollfd(fd: socket.descriptor.rawValue, events: Int16(POLLIN), revents: 0)
@@ -426,11 +421,9 @@ public final class KDBusChannel: @unchecked Sendable {
         guard events.0 >= 0 else { throw .system("poll", .current) }
         guard events.0 > 0 else { return false }
         if events.1 != 0 {
-            let count = withUnsafeTemporaryAllocation(byteCount: Self.doorbellDrainBytes, alignment: 8) { buffer in
-                Glibc.read(doorbell, buffer.baseAddress!, buffer.count)
-            }
-            if count == 0 { throw .endOfStream }
-            if count < 0, errno != EAGAIN, errno != EINTR { throw .system("read of the doorbell", .current) }
+            let drained: DoorbellDrain
+            do throws(Errno) { drained = try wakesClient.drain() } catch { throw .system("read of the doorbell", error) }
+            if drained == .closed { throw .endOfStream }
         }
         if events.2 != 0 { try readRecords() }
         return true
