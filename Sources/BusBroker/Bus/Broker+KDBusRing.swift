@@ -106,16 +106,10 @@ extension Broker {
     /// FDS records, and carries it out.
     private func carryOutEntry(_ index: UInt64, from peer: Peer, connection: KDBusConnection) {
         let at = KDBusRecordPlace(commandEntry: index)
-        let decoded = withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
-            connection.copyCommandEntry(index, into: entry)
-            return Result { () throws(KDBusRecordError) in
-                try KDBusRecord.decode(UnsafeRawBufferPointer(entry), from: .clientToBroker, streamOffset: 0)
-            }
-        }
         let record: KDBusRecord
-        switch decoded {
-        case .success(let value): record = value
-        case .failure(let error):
+        do throws(KDBusRecordError) {
+            record = try KDBusRecord.decodeEntry(from: .clientToBroker) { connection.copyCommandEntry(index, into: $0) }
+        } catch {
             disconnect(peer, reason: "\(at): \(error)")
             return
         }

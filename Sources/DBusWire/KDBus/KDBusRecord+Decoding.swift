@@ -39,6 +39,19 @@ extension KDBusRecord {
     }
 
     /// Convenience for callers holding an array.
+    /// Decodes a ring entry that `copyEntry` first copies into private memory (one record,
+    /// `KDBusLimits.recordSize` bytes): the ring is the other side's memory, which it may
+    /// change while it is read, so the decoder only ever reads the copy (docs/kdbus-transport.md §4.1).
+    public static func decodeEntry(
+        from direction: KDBusDirection, copying copyEntry: (UnsafeMutableRawBufferPointer) -> Void
+    ) throws(KDBusRecordError) -> KDBusRecord {
+        let decoded = withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
+            copyEntry(entry)
+            return Result { () throws(KDBusRecordError) in try decode(UnsafeRawBufferPointer(entry), from: direction) }
+        }
+        return try decoded.get()
+    }
+
     public static func decode(_ bytes: [UInt8], from direction: KDBusDirection, streamOffset: Int = 0) throws(KDBusRecordError) -> KDBusRecord {
         let result = bytes.withUnsafeBytes { buffer in
             Result { () throws(KDBusRecordError) -> KDBusRecord in try decode(buffer, from: direction, streamOffset: streamOffset) }

@@ -55,13 +55,10 @@ enum ReceiveRing {
     private static func decodeEntry<E: Error>(
         _ index: UInt64, in pool: borrowing PoolView, failure: (ReceiveRingFailure) -> E
     ) throws(E) -> KDBusRecord {
-        let decoded = withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
-            pool.copyReceiveEntry(index, into: entry)
-            return Result { () throws(KDBusRecordError) in try KDBusRecord.decode(UnsafeRawBufferPointer(entry), from: .brokerToClient) }
-        }
-        switch decoded {
-        case .success(let record): return record
-        case .failure(let error): throw failure(.badEntry(index: index, error))
+        do throws(KDBusRecordError) {
+            return try KDBusRecord.decodeEntry(from: .brokerToClient) { pool.copyReceiveEntry(index, into: $0) }
+        } catch {
+            throw failure(.badEntry(index: index, error))
         }
     }
 }
