@@ -72,12 +72,7 @@ final class KDBusConnection {
     var hasWaiting: Bool { waitingStart < waiting.count || lostSinceReport > 0 }
 
     /// True once the client's ARENA was accepted.
-    var hasArena: Bool {
-        switch arena {
-        case .some: true
-        case .none: false
-        }
-    }
+    var hasArena: Bool { arena != nil }
 
     /// Copies the message a SEND names out of the arena into `copy` (exactly its length).
     func copyOut(offset: UInt64, into copy: UnsafeMutableRawBufferPointer) throws(PoolError) {
@@ -191,12 +186,7 @@ final class KDBusConnection {
     // MARK: The command ring (nil / no-ops before ARENA)
 
     /// The client's `commandTail`, read once.
-    func loadCommandTail() -> UInt64? {
-        switch arena {
-        case .some(let reader): reader.loadCommandTail()
-        case .none: nil
-        }
-    }
+    func loadCommandTail() -> UInt64? { arena?.loadCommandTail() }
 
     /// Copies command entry `index` into `entry` (zeros before ARENA, which decode as an error).
     func copyCommandEntry(_ index: UInt64, into entry: UnsafeMutableRawBufferPointer) {
@@ -219,12 +209,7 @@ final class KDBusConnection {
     }
 
     /// The client's `recvHead`, read once (0 before ARENA).
-    private func loadReceiveHead() -> UInt64 {
-        switch arena {
-        case .some(let reader): reader.loadReceiveHead()
-        case .none: 0
-        }
-    }
+    private func loadReceiveHead() -> UInt64 { arena?.loadReceiveHead() ?? 0 }
 
     /// The ring is full: set `brokerWaitsForRecvSpace`, then re-load the client's head
     /// (the flag's fence orders the two), so a client that consumed meanwhile is seen now
