@@ -89,7 +89,7 @@ extension Broker {
             budget -= Int(done - head)
             tail = connection.finishCommandPass(head: done)
             // SENDs claimed FDS descriptors: that ends a pending-fd period as a classic message does.
-            if (peer.receivedDescriptors.count > 0) != (peer.descriptorsPendingSince != nil) { descriptorsPendingChanged(peer) }
+            peer.checkDescriptorsPending()
             if throttles && peer.isReadThrottled {
                 connection.commandsHeldByThrottle = true
                 return

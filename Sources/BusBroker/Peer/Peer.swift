@@ -152,6 +152,13 @@ final class Peer: IOEventHandler {
         }
         // After messages AND records: ARENA's memfd or a SEND's fds, claimed by a record, end
         // a pending period just as a classic message's do.
+        checkDescriptorsPending()
+    }
+
+    /// Starts or ends the pending-fd period (`pending_fd_timeout`) when whether this peer
+    /// holds unclaimed fds changed: after its input is processed, and after a pass over its
+    /// kdbus command ring (whose SENDs claim fds too).
+    func checkDescriptorsPending() {
         if !isClosed && (receivedDescriptors.count > 0) != (descriptorsPendingSince != nil) {
             broker.descriptorsPendingChanged(self)
         }
