@@ -281,13 +281,9 @@ public final class KDBusChannel: @unchecked Sendable {
                 guard now < deadline else { throw .timedOut(milliseconds: timeoutMilliseconds) }
                 // Keep taking RECVs meanwhile, so the broker is never stuck holding ours.
                 try drainReceiveRing()
-                arena.storeClientWaitsForCommandSpace(true)
-                // The flag store is fenced: a pass that ends after it rings; one that ended
-                // before it shows here as a moved count.
-                if pool.loadSendsConsumed() == consumed {
-                    _ = try waitForWake(timeoutMilliseconds: Int32(clamping: (deadline - now + 999_999) / 1_000_000))
+                _ = try waitForBrokerProgress(timeoutMilliseconds: Int32(clamping: (deadline - now + 999_999) / 1_000_000)) {
+                    pool.loadSendsConsumed() == consumed
                 }
-                arena.storeClientWaitsForCommandSpace(false)
             } catch {
                 throw .pool(error)
             }
@@ -350,13 +346,11 @@ public final class KDBusChannel: @unchecked Sendable {
             }
             if space > 0 { break }
             publish(upTo: tail)
-            arena.storeClientWaitsForCommandSpace(true)
-            let stillFull = RecordRing.space(tail: tail, consumerHead: pool.loadCommandHead()) == 0
-            if stillFull, try !waitForWake(timeoutMilliseconds: timeoutMilliseconds) {
-                arena.storeClientWaitsForCommandSpace(false)
-                throw .timedOut(milliseconds: timeoutMilliseconds)
+            let ringTail = tail
+            let progressed = try waitForBrokerProgress(timeoutMilliseconds: timeoutMilliseconds) {
+                RecordRing.space(tail: ringTail, consumerHead: pool.loadCommandHead()) == 0
             }
-            arena.storeClientWaitsForCommandSpace(false)
+            guard progressed else { throw .timedOut(milliseconds: timeoutMilliseconds) }
         }
         let index = tail
         withUnsafeTemporaryAllocation(byteCount: KDBusLimits.recordSize, alignment: 8) { entry in
@@ -364,6 +358,17 @@ public final class KDBusChannel: @unchecked Sendable {
             arena.writeCommandEntry(index, from: UnsafeRawBufferPointer(entry))
         }
         tail += 1
+    }
+
+    /// Waits for the broker to consume commands or arena bytes (§4.2, command ring or arena
+    /// full): raises `clientWaitsForCommandSpace`, re-checks `stillShort` after that fenced
+    /// store — a pass that ended before it shows there, one that ends after it rings — then
+    /// sleeps until a wake-up or the timeout, and lowers the flag. False when time ran out.
+    private func waitForBrokerProgress(timeoutMilliseconds: Int32, stillShort: () -> Bool) throws(KDBusChannelError) -> Bool {
+        arena.storeClientWaitsForCommandSpace(true)
+        defer { arena.storeClientWaitsForCommandSpace(false) }
+        guard stillShort() else { return true }
+        return try waitForWake(timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// One byte on the to-broker doorbell; a full pipe already holds a wake-up, and a gone
