@@ -8,6 +8,9 @@
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <sched.h>
+#include <errno.h>
+#include <time.h>
+#include <linux/futex.h>
 
 // Kernel values for the seals, for C libraries whose headers predate them (Linux uapi).
 #ifndef F_ADD_SEALS
@@ -101,6 +104,17 @@ int csb_allowed_cpu_count(void) {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
     return CPU_COUNT(&set);
+}
+
+int csb_futex_wait_shared(const uint32_t *word, uint32_t expected, int timeout_ms) {
+    struct timespec timeout = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+    long result = syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout_ms < 0 ? NULL : &timeout, NULL, 0);
+    if (result == -1 && errno == EAGAIN) return 0;
+    return result == -1 ? -1 : 0;
+}
+
+int csb_futex_wake_shared(const uint32_t *word, int count) {
+    return (int)syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
 }
 
 int csb_pin_thread_to_cpu(int cpu) {

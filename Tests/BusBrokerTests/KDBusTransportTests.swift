@@ -61,7 +61,7 @@ struct KDBusTransportTests {
         let broker = try BrokerProcess()
         defer { broker.stop() }
         for (fds, line) in [(false, KDBusOffer().commandLine), (true, "SWIFTBUS_KDBUS version=1 pool=65536 arena=65536 threshold=4096 metadata=none"),
-                            (true, "SWIFTBUS_KDBUS version=2 pool=65536 arena=65536 threshold=4096 metadata=bogus")] {
+                            (true, "SWIFTBUS_KDBUS version=3 pool=65536 arena=65536 threshold=4096 metadata=bogus")] {
             let client = try TestClient(address: broker.address)
             var sasl = SASLClient(credential: .uid(getuid()), negotiateUnixFDs: fds, extensionCommand: line)
             try client.sendRaw(sasl.start())

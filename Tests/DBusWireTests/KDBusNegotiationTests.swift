@@ -18,7 +18,7 @@ private struct KDBusNegotiationExtension: SASLServerExtension {
 @Suite struct KDBusNegotiationTests {
     @Test func offerLineIsTheDocumentedText() {
         let offer = KDBusOffer(poolSize: 1 << 23, arenaSize: 1 << 20, memfdThreshold: 1 << 19, metadata: [.credentials, .pids, .timestamp])
-        #expect(offer.commandLine == "SWIFTBUS_KDBUS version=2 pool=8388608 arena=1048576 threshold=524288 metadata=creds,pids,timestamp")
+        #expect(offer.commandLine == "SWIFTBUS_KDBUS version=3 pool=8388608 arena=1048576 threshold=524288 metadata=creds,pids,timestamp")
         #expect(KDBusOffer().commandLine.hasSuffix("metadata=none"))
     }
 
@@ -31,22 +31,23 @@ private struct KDBusNegotiationExtension: SASLServerExtension {
     }
 
     @Test func unknownParametersAreIgnoredForForwardCompatibility() throws {
-        let offer = try KDBusOffer(parsingArgument: "version=2 pool=65536 arena=65536 threshold=4096 metadata=none future=yes")
+        let offer = try KDBusOffer(parsingArgument: "version=3 pool=65536 arena=65536 threshold=4096 metadata=none future=yes")
         #expect(offer.poolSize == 65536)
     }
 
     @Test(arguments: [
         ("version=1 pool=65536 arena=65536 threshold=4096 metadata=none", KDBusNegotiationError(.unsupportedVersion(1), parameter: "version")),
-        ("version=2 pool=65535 arena=65536 threshold=4096 metadata=none",
+        ("version=2 pool=65536 arena=65536 threshold=4096 metadata=none", KDBusNegotiationError(.unsupportedVersion(2), parameter: "version")),
+        ("version=3 pool=65535 arena=65536 threshold=4096 metadata=none",
          KDBusNegotiationError(.outOfRange(value: 65535, range: 65536...(1 << 40)), parameter: "pool")),
-        ("version=2 pool=65536 threshold=4096 metadata=none", KDBusNegotiationError(.missing, parameter: "arena")),
-        ("version=2 pool=0x10000 arena=65536 threshold=4096 metadata=none", KDBusNegotiationError(.notANumber("0x10000"), parameter: "pool")),
-        ("version=2 pool=+65536 arena=65536 threshold=4096 metadata=none", KDBusNegotiationError(.notANumber("+65536"), parameter: "pool")),
-        ("version=2 version=2", KDBusNegotiationError(.duplicate, parameter: "version")),
-        ("version=2 pool", KDBusNegotiationError(.malformed("pool"), parameter: "line")),
-        ("version=2 pool=65536 arena=65536 threshold=4096 metadata=creds,bogus",
+        ("version=3 pool=65536 threshold=4096 metadata=none", KDBusNegotiationError(.missing, parameter: "arena")),
+        ("version=3 pool=0x10000 arena=65536 threshold=4096 metadata=none", KDBusNegotiationError(.notANumber("0x10000"), parameter: "pool")),
+        ("version=3 pool=+65536 arena=65536 threshold=4096 metadata=none", KDBusNegotiationError(.notANumber("+65536"), parameter: "pool")),
+        ("version=3 version=2", KDBusNegotiationError(.duplicate, parameter: "version")),
+        ("version=3 pool", KDBusNegotiationError(.malformed("pool"), parameter: "line")),
+        ("version=3 pool=65536 arena=65536 threshold=4096 metadata=creds,bogus",
          KDBusNegotiationError(.unknownMetadataItem("bogus"), parameter: "metadata")),
-        ("version=2 pool=65536 arena=65536 threshold=4096 metadata=", KDBusNegotiationError(.unknownMetadataItem(""), parameter: "metadata")),
+        ("version=3 pool=65536 arena=65536 threshold=4096 metadata=", KDBusNegotiationError(.unknownMetadataItem(""), parameter: "metadata")),
     ])
     func badOffersNameTheParameter(argument: String, error: KDBusNegotiationError) {
         #expect(throws: error) { try KDBusOffer(parsingArgument: argument) }
@@ -67,7 +68,7 @@ private struct KDBusNegotiationExtension: SASLServerExtension {
 
     @Test func clientRefusesAGrantAboveItsOffer() throws {
         let offer = KDBusOffer(poolSize: 1 << 20)
-        let greedy = KDBusAgreement(version: 2, poolSize: 1 << 21, arenaSize: offer.arenaSize, memfdThreshold: offer.memfdThreshold, metadata: [])
+        let greedy = KDBusAgreement(version: KDBusLimits.protocolVersion, poolSize: 1 << 21, arenaSize: offer.arenaSize, memfdThreshold: offer.memfdThreshold, metadata: [])
         #expect(throws: KDBusNegotiationError(.grantExceedsOffer(granted: 1 << 21, offered: 1 << 20), parameter: "pool")) {
             try KDBusAgreement(parsingReply: greedy.replyLine, offer: offer)
         }

@@ -157,7 +157,7 @@ import TestSupport
     }
 
     @Test func ringLayoutConstants() {
-        #expect(KDBusLimits.protocolVersion == 2)
+        #expect(KDBusLimits.protocolVersion == 3)
         #expect(KDBusLimits.ringEntries == 1024 && KDBusLimits.ringEntries & (KDBusLimits.ringEntries - 1) == 0)
         #expect(KDBusLimits.poolControlSize == 36_864 && KDBusLimits.arenaControlSize == 36_864)
         #expect(KDBusLimits.poolControlSize % KDBusLimits.pageSize == 0, "slices start on a page")

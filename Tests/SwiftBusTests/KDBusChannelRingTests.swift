@@ -1,8 +1,10 @@
 // KDBus Channel Ring Tests: the client's ring mechanics against a broker side made of the real pool primitives.
 import BusPlatform
 import DBusWire
+import Foundation
 import Glibc
 import SwiftBus
+import Synchronization
 import Testing
 
 /// The broker's half of one upgraded connection, in this process: a real receive pool,
@@ -99,9 +101,13 @@ private struct FakeBroker: ~Copyable {
         return freed
     }
 
-    /// Publishes the RECVs written since `oldTail`, ringing per the wake rule.
-    func publish(from oldTail: UInt64, clientHead: UInt64) {
-        if pool.publishReceives(oldTail: oldTail, newTail: recvTail, clientHead: { clientHead }) { bells.toClient.ring() }
+    /// Publishes the RECVs written since `oldTail`, waking the client per the wake rule: by
+    /// futex or by doorbell, as its arena says it sleeps (`ringOnly`: always by doorbell, a
+    /// broker that ignores the flag).
+    func publish(from oldTail: UInt64, clientHead: UInt64, arena: borrowing SendArenaReader, ringOnly: Bool = false) {
+        if pool.publishReceives(oldTail: oldTail, newTail: recvTail, clientHead: { clientHead }) {
+            pool.wakeClient(sleepsOnFutex: !ringOnly && arena.loadClientSleepsOnFutex(), doorbell: bells.toClient)
+        }
     }
 }
 
@@ -121,7 +127,7 @@ struct KDBusChannelRingTests {
             let oldTail = broker.recvTail
             var offsets: [UInt64] = []
             for index in next..<min(next + 100, total) { offsets.append(try broker.writeReceive(Array("message \(index)".utf8))) }
-            broker.publish(from: oldTail, clientHead: oldTail)
+            broker.publish(from: oldTail, clientHead: oldTail, arena: arena)
             for (position, offset) in offsets.enumerated() {
                 let message = try channel.receive(timeoutMilliseconds: 1000)
                 #expect(message.poolOffset == offset)
@@ -154,5 +160,93 @@ struct KDBusChannelRingTests {
             guard case .protocolViolation(let text) = error else { Issue.record("wrong error \(error)"); return }
             #expect(text.contains("recvTail \(KDBusLimits.ringEntries + 1)") && text.contains("impossible"), "\(text)")
         }
+    }
+
+    @Test("a receive asleep on the futex is woken by the broker's futex wake: no doorbell ring, no wait for the fallback")
+    func wokenByFutex() async throws {
+        var broker = try FakeBroker.start()
+        let channel = broker.channel
+        let arena = try broker.acceptArena()
+        let rounds = 15
+        let failure = Mutex<String?>(nil)
+        let receiving = Thread {
+            for _ in 0..<rounds {
+                do { channel.release(try channel.receive(timeoutMilliseconds: 5_000)) } catch {
+                    failure.withLock { $0 = "\(error)" }
+                    return
+                }
+            }
+        }
+        receiving.start()
+        var latencies: [Duration] = []
+        var flagWasUp = true
+        for round in 0..<rounds {
+            // Let the receiver raise its flag and fall asleep (its futex window is 20 ms), then publish.
+            let start = ContinuousClock.now
+            while !arena.loadClientSleepsOnFutex(), ContinuousClock.now - start < .seconds(5) { usleep(50) }
+            try await Task.sleep(for: .milliseconds(2))
+            flagWasUp = flagWasUp && arena.loadClientSleepsOnFutex()
+            let oldTail = broker.recvTail
+            _ = try broker.writeReceive(Array("round \(round)".utf8))
+            let published = ContinuousClock.now
+            broker.publish(from: oldTail, clientHead: oldTail, arena: arena)
+            while arena.loadReceiveHead() != broker.recvTail, failure.withLock({ $0 }) == nil {
+                guard ContinuousClock.now - published < .seconds(5) else { break }
+                usleep(50)
+            }
+            latencies.append(ContinuousClock.now - published)
+        }
+        #expect(failure.withLock { $0 } == nil)
+        #expect(arena.loadReceiveHead() == UInt64(rounds))
+        // A receiver left to its 20 ms window would take ~18 ms each round.
+        let median = latencies.sorted()[rounds / 2]
+        #expect(median < .milliseconds(10), "median wake-up \(median): the futex wake did not reach the sleeper")
+        // The broker never rang: the client slept on the futex, so the doorbell stayed silent.
+        // (Unless a stall of this machine outlasted a window and the flag was down at a publish.)
+        let doorbell = DoorbellListener(adopting: try broker.bells.clientEnds.wakesClient.duplicate())
+        if flagWasUp { #expect(try doorbell.drain() == .quiet) }
+    }
+
+    @Test("a broker that only rings the doorbell still wakes a futex sleeper: after the window, the client turns to the doorbell")
+    func doorbellAfterTheWindow() async throws {
+        var broker = try FakeBroker.start()
+        let channel = broker.channel
+        let arena = try broker.acceptArena()
+        let received = Mutex(0)
+        let receiving = Thread {
+            for _ in 0..<3 {
+                guard let message = try? channel.receive(timeoutMilliseconds: 5_000) else { return }
+                channel.release(message)
+                received.withLock { $0 += 1 }
+            }
+        }
+        receiving.start()
+        for round in 0..<3 {
+            // Past the 20 ms window: the client has lowered its flag and polls the doorbell.
+            try await Task.sleep(for: .milliseconds(40))
+            let oldTail = broker.recvTail
+            _ = try broker.writeReceive(Array("round \(round)".utf8))
+            broker.publish(from: oldTail, clientHead: oldTail, arena: arena, ringOnly: true)
+            let delivered = await eventually(within: .seconds(5)) { received.withLock { $0 } == round + 1 }
+            #expect(delivered, "round \(round) never arrived")
+        }
+    }
+
+    @Test("a broker that vanishes while the client sleeps on the futex is noticed: receive ends with endOfStream, not its timeout")
+    func vanishedBrokerSeenFromTheFutex() throws {
+        let channel: KDBusChannel
+        do {
+            let broker = try FakeBroker.start()
+            channel = broker.channel
+            _ = try broker.acceptArena()
+        }  // the broker's socket, pool and doorbell ends close here
+        let start = ContinuousClock.now
+        do {
+            _ = try channel.receive(timeoutMilliseconds: 5_000)
+            Issue.record("receive returned a message from a broker that is gone")
+        } catch {
+            guard case .endOfStream = error else { Issue.record("wrong error \(error)"); return }
+        }
+        #expect(ContinuousClock.now - start < .seconds(2))
     }
 }

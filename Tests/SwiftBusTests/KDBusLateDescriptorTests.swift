@@ -126,7 +126,7 @@ private final class DrivenConnection {
         receive.bytes.withUnsafeBytes { pool.writeReceiveEntry(index, from: $0) }
         recvTail += 1
         _ = pool.publishReceives(oldTail: index, newTail: recvTail, clientHead: { arena.loadReceiveHead() })
-        bells.toClient.ring()
+        pool.wakeClient(sleepsOnFutex: arena.loadClientSleepsOnFutex(), doorbell: bells.toClient)
     }
 
     /// The RECV entries the client has consumed (its `recvHead`).

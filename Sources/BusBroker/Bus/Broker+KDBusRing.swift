@@ -7,7 +7,7 @@ extension Broker {
     func watchDoorbell(of peer: Peer, connection: KDBusConnection) {
         do throws(Errno) {
             connection.doorbellRegistration = try loop.register(
-                connection.fromClient.descriptor, interest: .readable, handler: KDBusDoorbellWatch(peer: peer))
+                connection.fromClient.descriptor, interest: EdgeTriggeredDoorbell.interest, handler: KDBusDoorbellWatch(peer: peer))
         } catch {
             disconnect(peer, reason: "cannot watch its kdbus doorbell: \(error)")
         }
@@ -20,20 +20,14 @@ extension Broker {
         connection.doorbellRegistration = nil
     }
 
-    /// The client rang (or hung up): drain the doorbell, resume RECVs that waited for ring
-    /// space, carry out command entries (at most `KDBusConnection.entriesPerWake`), and on
-    /// hang-up carry out the rest and end the connection.
+    /// The client rang: resume RECVs that waited for ring space and carry out command entries
+    /// (at most `KDBusConnection.entriesPerWake`; the rest resume on a timer, as an
+    /// edge-triggered doorbell reports no ring twice). Nothing is read: the eventfd needs no
+    /// draining (`EdgeTriggeredDoorbell`). It never hangs up while the broker holds it; an
+    /// error ends the connection after the published entries, as a hang-up of the socket does.
     func doorbellRang(_ peer: Peer, events: IOEvents) {
         guard !peer.isClosed, let connection = peer.kdbus else { return }
-        var hungUp = !events.isDisjoint(with: .hangup) || events.contains(.error)
-        if events.contains(.readable) {
-            do throws(Errno) {
-                if try connection.fromClient.drain() == .closed { hungUp = true }
-            } catch {
-                disconnect(peer, reason: "cannot read its kdbus doorbell: \(error)")
-                return
-            }
-        }
+        let hungUp = !events.isDisjoint(with: .hangup) || events.contains(.error)
         if connection.waitsForReceiveSpace {
             connection.clearReceiveSpaceWait()
             scheduleFlush(peer)

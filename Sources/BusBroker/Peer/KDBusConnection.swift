@@ -23,7 +23,7 @@ final class KDBusConnection {
     var arena: SendArenaReader?
     /// The broker's ends of the doorbells (docs/kdbus-transport.md §4).
     let toClient: DoorbellRinger
-    let fromClient: DoorbellListener
+    let fromClient: EdgeTriggeredDoorbell
     /// The event-loop registration of `fromClient`, from ARENA on.
     var doorbellRegistration: IORegistration?
     /// Stream offset of the next record on the socket from the client, for error reports.
@@ -57,7 +57,7 @@ final class KDBusConnection {
         var order: UInt64
     }
 
-    init(agreement: KDBusAgreement, pool: consuming ReceivePool, toClient: consuming DoorbellRinger, fromClient: consuming DoorbellListener) {
+    init(agreement: KDBusAgreement, pool: consuming ReceivePool, toClient: consuming DoorbellRinger, fromClient: consuming EdgeTriggeredDoorbell) {
         self.agreement = agreement
         self.pool = pool
         self.toClient = toClient
@@ -178,7 +178,7 @@ final class KDBusConnection {
             waitingStart = 0
         }
         if receiveTail != oldTail, pool.publishReceives(oldTail: oldTail, newTail: receiveTail, clientHead: loadReceiveHead) {
-            toClient.ring()
+            wakeClient()
         }
         return outcome
     }
@@ -202,10 +202,16 @@ final class KDBusConnection {
         switch arena {
         case .some(let reader):
             let tail = pool.finishCommandPass(head: head) { reader.loadCommandTail() }
-            if reader.loadClientWaitsForCommandSpace() { toClient.ring() }
+            if reader.loadClientWaitsForCommandSpace() { wakeClient() }
             return tail
         case .none: return nil
         }
+    }
+
+    /// Wakes the client by futex or doorbell, as it sleeps (§4.3); only after the fence that
+    /// follows an index store. Before ARENA there is no flag to read: ring.
+    private func wakeClient() {
+        pool.wakeClient(sleepsOnFutex: arena?.loadClientSleepsOnFutex() ?? false, doorbell: toClient)
     }
 
     /// The client's `recvHead`, read once (0 before ARENA).

@@ -67,6 +67,21 @@ public struct PoolView: ~Copyable {
     /// Whether the broker holds RECVs because the RECV ring is full (ring it after consuming).
     public func loadBrokerWaitsForRecvSpace() -> Bool { mapping.loadFlag(at: RingControl.brokerWaitsForRecvSpace) }
 
+    /// The broker's `clientWakeSequence`: load it before the last look at the rings, then
+    /// sleep from it (`sleepUntilWoken`), so a wake-up after the look is never missed.
+    public func loadClientWakeSequence() -> UInt32 {
+        let value = mapping.loadWord32(at: RingControl.clientWakeSequence)
+        atomicMemoryFence(ordering: .acquiring)
+        return value
+    }
+
+    /// Sleeps until the broker moves `clientWakeSequence` past `sequence` (at once if it has
+    /// already), up to `timeoutMilliseconds` (-1: no bound). Only while the arena's
+    /// `clientSleepsOnFutex` is set does the broker wake this way (§4.3).
+    public func sleepUntilWoken(from sequence: UInt32, timeoutMilliseconds: Int32) -> FutexSleep {
+        mapping.sleep(at: RingControl.clientWakeSequence, whileEqualTo: sequence, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
     /// Copies RECV-ring entry `index` into `entry` (at least 32 bytes) for decoding.
     public func copyReceiveEntry(_ index: UInt64, into entry: UnsafeMutableRawBufferPointer) {
         atomicMemoryFence(ordering: .acquiring)

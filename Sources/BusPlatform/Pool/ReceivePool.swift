@@ -88,6 +88,18 @@ public struct ReceivePool: ~Copyable {
                            storeTail: { mapping.storeWord($0, at: RingControl.recvTail) }, loadConsumerHead: clientHead)
     }
 
+    /// Wakes the client the way it sleeps (docs/kdbus-transport.md §4.3): a client that set
+    /// `clientSleepsOnFutex` (`sleepsOnFutex`, loaded from its arena after the fence that
+    /// follows the broker's index store) gets `clientWakeSequence` incremented and a futex
+    /// wake-up; any other gets a ring on `doorbell`. Call it only after that fence.
+    public func wakeClient(sleepsOnFutex: Bool, doorbell: borrowing DoorbellRinger) {
+        if sleepsOnFutex {
+            mapping.incrementAndWake(at: RingControl.clientWakeSequence)
+        } else {
+            doorbell.ring()
+        }
+    }
+
     /// Ends a pass over the command ring: stores `commandHead` = `head`, then re-loads the
     /// client's tail through `clientTail` (see `RecordRing.finishPass`).
     public func finishCommandPass(head: UInt64, clientTail: () -> UInt64) -> UInt64 {

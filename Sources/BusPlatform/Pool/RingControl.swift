@@ -1,4 +1,6 @@
 // Ring Control: where the control words of the pool and the arena live.
+import CSwiftBusShims
+import Glibc
 import Synchronization
 
 /// Byte offsets of the control words in the first page of the receive pool (written by
@@ -14,12 +16,29 @@ public enum RingControl {
     public static let sendsConsumed = 16
     /// Pool: u32, 1 while the broker holds RECVs because the RECV ring is full.
     public static let brokerWaitsForRecvSpace = 24
+    /// Pool: u32 the client sleeps on with a futex; the broker increments it before each
+    /// futex wake-up (§4.3).
+    public static let clientWakeSequence = 28
     /// Arena: command-ring entries the client has published.
     public static let commandTail = 0
     /// Arena: RECV-ring entries the client has consumed.
     public static let recvHead = 8
     /// Arena: u32, 1 while the client waits because the command ring is full.
     public static let clientWaitsForCommandSpace = 16
+    /// Arena: u32, 1 while the client sleeps on `clientWakeSequence` rather than on the
+    /// to-client doorbell: the broker wakes it by futex instead of a ring.
+    public static let clientSleepsOnFutex = 20
+}
+
+/// How a futex sleep on a control word ended. Either way the sleeper re-checks its rings:
+/// the word is only a wake-up, never the news itself.
+public enum FutexSleep: Sendable, Equatable {
+    /// Woken, or the word had already changed when the sleep began.
+    case woken
+    /// The timeout passed with no wake-up.
+    case timedOut
+    /// A signal came (EINTR).
+    case interrupted
 }
 
 extension MappedRegion {
@@ -37,6 +56,34 @@ extension MappedRegion {
     /// The u32 flag at `offset`: any non-zero value counts as set.
     func loadFlag(at offset: Int) -> Bool {
         withUnsafeBytes { $0.load(fromByteOffset: offset, as: UInt32.self) } != 0
+    }
+
+    /// The u32 word at `offset`, read once.
+    func loadWord32(at offset: Int) -> UInt32 {
+        withUnsafeBytes { $0.load(fromByteOffset: offset, as: UInt32.self) }
+    }
+
+    /// Increments the u32 word at `offset` (the mapping must be writable and this process
+    /// its only writer), then wakes every futex sleeper on it. The store comes before the
+    /// wake, so a sleeper that loaded the old value either sees the new one in `FUTEX_WAIT`'s
+    /// check or is asleep when the wake comes.
+    func incrementAndWake(at offset: Int) {
+        withUnsafeMutableBytes { region in
+            let word = region.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt32.self)
+            word.pointee &+= 1
+            _ = csb_futex_wake_shared(word, CInt.max)
+        }
+    }
+
+    /// Sleeps while the u32 word at `offset` still holds `expected`, up to
+    /// `timeoutMilliseconds` (-1: no bound). The word's page is shared (a memfd mapping),
+    /// so the futex is keyed by the file and the other process's wake reaches it.
+    func sleep(at offset: Int, whileEqualTo expected: UInt32, timeoutMilliseconds: Int32) -> FutexSleep {
+        withUnsafeBytes { region in
+            let word = region.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt32.self)
+            if csb_futex_wait_shared(word, expected, timeoutMilliseconds) == 0 { return .woken }
+            return errno == ETIMEDOUT ? .timedOut : .interrupted
+        }
     }
 
     /// Stores the u32 flag at `offset`, then fences so the flag is visible before the

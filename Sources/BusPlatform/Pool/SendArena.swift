@@ -131,6 +131,11 @@ extension SendArena {
     public func storeClientWaitsForCommandSpace(_ waiting: Bool) {
         mapping.storeFlag(waiting, at: RingControl.clientWaitsForCommandSpace)
     }
+
+    /// Sets or clears `clientSleepsOnFutex` (fenced: look at the rings again after either).
+    public func storeClientSleepsOnFutex(_ sleeps: Bool) {
+        mapping.storeFlag(sleeps, at: RingControl.clientSleepsOnFutex)
+    }
 }
 
 /// The broker's side of a client's send arena: it checks the memfd it was given (fixed
@@ -184,6 +189,8 @@ public struct SendArenaReader: ~Copyable {
     public func loadReceiveHead() -> UInt64 { mapping.loadWord(at: RingControl.recvHead) }
     /// Whether the client waits for command-ring space (ring it after storing `commandHead`).
     public func loadClientWaitsForCommandSpace() -> Bool { mapping.loadFlag(at: RingControl.clientWaitsForCommandSpace) }
+    /// Whether the client sleeps on the futex rather than the doorbell (`ReceivePool.wakeClient`).
+    public func loadClientSleepsOnFutex() -> Bool { mapping.loadFlag(at: RingControl.clientSleepsOnFutex) }
 
     /// Copies command-ring entry `index` into `entry` (at least 32 bytes) for decoding.
     public func copyCommandEntry(_ index: UInt64, into entry: UnsafeMutableRawBufferPointer) {

@@ -51,6 +51,12 @@ int csb_o_cloexec(void);
 int csb_allowed_cpu_count(void);
 // Restricts the calling thread to CPU `cpu` (sched_setaffinity); -1 with errno on failure.
 int csb_pin_thread_to_cpu(int cpu);
+// futex(2) on a word of a MAP_SHARED mapping (not FUTEX_PRIVATE: the waker is another
+// process). Wait: sleeps while *word == expected, up to timeout_ms (-1: no bound); 0 when
+// woken or the word differed (EAGAIN), -1 with errno (ETIMEDOUT, EINTR) otherwise. Wake:
+// wakes up to `count` sleepers; the number woken, or -1 with errno.
+int csb_futex_wait_shared(const uint32_t *word, uint32_t expected, int timeout_ms);
+int csb_futex_wake_shared(const uint32_t *word, int count);
 
 // memfd and file seals.
 int csb_memfd_create(const char *name, unsigned int flags);

@@ -4,9 +4,10 @@
 /// the transport cites one of these, so a second implementation can read the numbers here
 /// (and in docs/kdbus-transport.md, which repeats them).
 public enum KDBusLimits {
-    /// The transport version this code speaks: 2, records in shared-memory rings with pipe
-    /// doorbells (docs/kdbus-transport.md §4). Version 1 (records on the socket) is no longer spoken.
-    @inlinable public static var protocolVersion: Int { 2 }
+    /// The transport version this code speaks: 3, records in shared-memory rings; the broker
+    /// is woken by an eventfd, the client by futex or pipe (docs/kdbus-transport.md §4).
+    /// Version 2 (a pipe each way) and version 1 (records on the socket) are no longer spoken.
+    @inlinable public static var protocolVersion: Int { 3 }
     /// Pools and arenas are whole 4 KiB pages: they are mapped whole.
     @inlinable public static var pageSize: Int { 4096 }
     /// Size of every command record (ring entry or FDS record on the socket), in bytes.

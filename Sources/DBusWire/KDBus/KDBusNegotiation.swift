@@ -8,7 +8,7 @@ public enum KDBusNegotiation {
     public static let agreement = "AGREE_SWIFTBUS_KDBUS"
 }
 
-/// What a client asks for: `SWIFTBUS_KDBUS version=2 pool=N arena=N threshold=N metadata=…`.
+/// What a client asks for: `SWIFTBUS_KDBUS version=3 pool=N arena=N threshold=N metadata=…`.
 /// Sizes are in bytes. The server may lower `pool`, `arena` and `threshold` to its limits,
 /// never raise them; `metadata` is what the client wants attached to messages it receives.
 public struct KDBusOffer: Sendable, Hashable {
@@ -62,7 +62,7 @@ public struct KDBusOffer: Sendable, Hashable {
     }
 }
 
-/// What swiftbusd granted: `AGREE_SWIFTBUS_KDBUS version=2 pool=N arena=N threshold=N metadata=…`.
+/// What swiftbusd granted: `AGREE_SWIFTBUS_KDBUS version=3 pool=N arena=N threshold=N metadata=…`.
 /// After BEGIN the broker sends the pool memfd and the client the arena memfd of exactly
 /// these sizes.
 public struct KDBusAgreement: Sendable, Hashable {

@@ -40,13 +40,16 @@ public final class KDBusChannel: @unchecked Sendable {
     @exclusivity(unchecked) private var ready: [KDBusReceivedMessage] = []
     @exclusivity(unchecked) private var readyHead = 0
     @exclusivity(unchecked) private var pendingFrees: [UInt64] = []
-    /// Protocol 2 (docs/kdbus-transport.md §4): the broker wakes us through `wakesClient`,
-    /// we wake it through `ringsBroker`; `commandTail`/`recvHead` are our private copies of
+    /// Protocol 3 (docs/kdbus-transport.md §4): the broker wakes us by futex on the pool's
+    /// `clientWakeSequence` or through `wakesClient`, we wake it through `ringsBroker`; `commandTail`/`recvHead` are our private copies of
     /// the indices we publish in the arena.
     private let wakesClient: DoorbellListener
     private let ringsBroker: DoorbellRinger
     @exclusivity(unchecked) private var commandTail: UInt64 = 0
     @exclusivity(unchecked) private var recvHead: UInt64 = 0
+    /// Whether `clientSleepsOnFutex` is up in the arena: from the first wait on, until a wait
+    /// outlasts `futexWindowMilliseconds` and turns to the doorbell.
+    @exclusivity(unchecked) private var sleepsOnFutex = false
     /// Descriptors at the end of `arrivedFDs` whose FDS record is not decoded yet (a read
     /// may end inside the record; its descriptors came with its first byte).
     @exclusivity(unchecked) private var unannouncedFDs = 0
@@ -59,6 +62,10 @@ public final class KDBusChannel: @unchecked Sendable {
     static let readSize = 64 * KDBusLimits.recordSize
     /// Released slices held back for a SEND to ride with before `receive` publishes them.
     static let maxDeferredFrees = 48
+    /// How long a wait sleeps on the futex before it turns to the doorbell and the socket.
+    /// The futex costs two system calls less per wake-up than `poll` plus `read` (§4.3) but
+    /// sees no hang-up: a broker that vanished is noticed this much later.
+    static let futexWindowMilliseconds: Int32 = 20
     /// Default bound on every wait.
     public static let defaultTimeoutMilliseconds: Int32 = 10_000
 
@@ -368,7 +375,7 @@ public final class KDBusChannel: @unchecked Sendable {
         arena.storeClientWaitsForCommandSpace(true)
         defer { arena.storeClientWaitsForCommandSpace(false) }
         guard stillShort() else { return true }
-        return try waitForWake(timeoutMilliseconds: timeoutMilliseconds)
+        return try waitForWake(timeoutMilliseconds: timeoutMilliseconds, idle: stillShort)
     }
 
     /// One byte on the to-broker doorbell; a full pipe already holds a wake-up, and a gone
@@ -384,7 +391,9 @@ public final class KDBusChannel: @unchecked Sendable {
             try drainReceiveRing()
             guard readyHead == ready.count else { break }
             try flushFrees(timeoutMilliseconds: timeoutMilliseconds)
-            guard try waitForWake(timeoutMilliseconds: timeoutMilliseconds) else { throw .timedOut(milliseconds: timeoutMilliseconds) }
+            guard try waitForWake(timeoutMilliseconds: timeoutMilliseconds, idle: { pool.loadReceiveTail() == recvHead }) else {
+                throw .timedOut(milliseconds: timeoutMilliseconds)
+            }
         }
         // FREEs wait for a SEND to ride with, but a receive-only caller whose messages are
         // always ready never waits: bound how many pile up (§5: within a bounded delay).
@@ -411,9 +420,35 @@ public final class KDBusChannel: @unchecked Sendable {
         }
     }
 
+    /// Waits up to `timeoutMilliseconds` (-1: forever) while `idle()` holds: first on the
+    /// futex, for up to `futexWindowMilliseconds`, then on the to-client doorbell and the
+    /// socket (§4.3). True after a wake-up, which may be spurious: the caller looks again.
+    /// False when nothing came in time.
+    private func waitForWake(timeoutMilliseconds: Int32, idle: () -> Bool) throws(KDBusChannelError) -> Bool {
+        guard timeoutMilliseconds != 0 else { return try waitForDoorbell(timeoutMilliseconds: 0) }
+        if !sleepsOnFutex {
+            arena.storeClientSleepsOnFutex(true)
+            sleepsOnFutex = true
+        }
+        // The sequence is loaded before the last look: a wake-up after the look moves it,
+        // and the sleep then returns at once.
+        let sequence = pool.loadClientWakeSequence()
+        guard idle() else { return true }
+        let window = timeoutMilliseconds < 0 ? Self.futexWindowMilliseconds : min(timeoutMilliseconds, Self.futexWindowMilliseconds)
+        guard pool.sleepUntilWoken(from: sequence, timeoutMilliseconds: window) == .timedOut else { return true }
+        let remaining = timeoutMilliseconds < 0 ? -1 : timeoutMilliseconds - window
+        if remaining == 0 { return false }
+        // From here the broker rings the doorbell; a wake-up it sent by futex before it saw
+        // the flag down shows in this look (the flag store is fenced).
+        arena.storeClientSleepsOnFutex(false)
+        sleepsOnFutex = false
+        guard idle() else { return true }
+        return try waitForDoorbell(timeoutMilliseconds: remaining)
+    }
+
     /// Waits up to `timeoutMilliseconds` for the to-client doorbell or the socket; drains
     /// the doorbell and reads FDS records. False when nothing came in time.
-    private func waitForWake(timeoutMilliseconds: Int32) throws(KDBusChannelError) -> Bool {
+    private func waitForDoorbell(timeoutMilliseconds: Int32) throws(KDBusChannelError) -> Bool {
         let doorbell = wakesClient.descriptor.rawValue
         let events = withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { polls -> (Int32, Int16, Int16) in
             polls[0] = pollfd(fd: doorbell, events: Int16(POLLIN), revents: 0)
