@@ -181,9 +181,7 @@ public final class EventLoop {
             guard busyPoll.maximum > 0 else { return try dispatch(waitForEvents(timeoutMilliseconds: timeout)) }
             let before = MonotonicInstant.now().nanoseconds
             ready = try waitForEvents(timeoutMilliseconds: timeout)
-            let wasPolling = busyPoll.budget > 0
             busyPoll.afterSleep(MonotonicInstant.now().nanoseconds - before, woke: ready > 0)
-            if !wasPolling && busyPoll.budget > 0 && !Self.peersCanRunMeanwhile() { busyPoll.reset() }
         }
         dispatch(ready)
     }
@@ -194,14 +192,10 @@ public final class EventLoop {
         fireDueTimers()
     }
 
-    /// Whether this thread may run on more than one CPU: polling on the only one would keep
-    /// the peers it waits for from running. Asked when polling starts again, not per turn.
-    private static func peersCanRunMeanwhile() -> Bool {
-        ((try? ProcessControl.allowedProcessorCount()) ?? 1) > 1
-    }
-
     /// Non-blocking waits for up to `nanoseconds`, yielding the CPU between them so a peer
-    /// woken onto this CPU runs at once; the number of events, 0 when none came. Timers
+    /// woken onto this CPU runs at once; the number of events, 0 when none came. The yield is
+    /// why polling pays on one CPU too (a process pinned, a one-CPU machine): the peers run
+    /// in the loop's yields, and their answer is caught without the loop's sleep and wake-up. Timers
     /// wait for the blocking wait that follows: at most one budget (≤ `BusyPoll.maximum`)
     /// late, against timeouts of milliseconds.
     private func poll(for nanoseconds: UInt64) throws(Errno) -> Int {

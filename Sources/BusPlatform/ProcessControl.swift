@@ -17,11 +17,6 @@ public enum ProcessControl {
         _ = try systemCall { csb_pin_thread_to_cpu(CInt(cpu)) }
     }
 
-    /// How many CPUs this thread may run on (its affinity mask, as `taskset` sets it).
-    public static func allowedProcessorCount() throws(Errno) -> Int {
-        Int(try systemCall { csb_allowed_cpu_count() })
-    }
-
     /// The soft and hard limits on open descriptors.
     public struct DescriptorLimit: Equatable, Sendable {
         public var soft: UInt64

@@ -100,12 +100,6 @@ int csb_spawn_service(const char *path, char *const argv[], char *const envp[], 
 
 int csb_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
-int csb_allowed_cpu_count(void) {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
-    return CPU_COUNT(&set);
-}
-
 int csb_futex_wait_shared(const uint32_t *word, uint32_t expected, int timeout_ms) {
     struct timespec timeout = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
     long result = syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout_ms < 0 ? NULL : &timeout, NULL, 0);

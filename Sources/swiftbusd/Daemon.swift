@@ -145,8 +145,7 @@ struct Daemon {
         close(descriptor)
     }
 
-    /// `--busy-poll`, or its default. The loop itself keeps it off while this process may
-    /// run on only one CPU (`EventLoop.runOnce`).
+    /// `--busy-poll`, or its default.
     private func busyPoll() -> BusyPoll {
         let microseconds = options.busyPollMicroseconds ?? SwiftbusdOptions.defaultBusyPollMicroseconds
         return microseconds > 0 ? BusyPoll(maximum: microseconds * 1_000) : .off

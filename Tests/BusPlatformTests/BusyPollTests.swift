@@ -82,35 +82,50 @@ import Testing
         #expect(fired)
     }
 
-    /// Polling on the only CPU the loop may use would keep its peers off it: a loop pinned to
-    /// one CPU does not start polling, however quickly events come. (On its own thread: the
-    /// pin is the thread's.)
-    @Test(.enabled(if: ((try? ProcessControl.allowedProcessorCount()) ?? 1) > 1, "needs two CPUs to tell the cases apart"))
-    func aLoopPinnedToOneCPUDoesNotPoll() throws {
-        let budgets = Mutex<(free: UInt64, pinned: UInt64)?>(nil)
+    /// A loop pinned to one CPU polls too: between its non-blocking waits it yields, so a peer
+    /// woken onto that CPU runs meanwhile, and the poll catches the peer's answer instead of
+    /// sleeping for it. Here the peer is an echo thread on the same CPU. (Threads of their
+    /// own: a pin is a thread's.)
+    @Test func aLoopPinnedToOneCPUPollsAndItsPeerRunsMeanwhile() throws {
+        let exchanges = 200
+        let outcome = Mutex<(caught: UInt64, bytes: Int)?>(nil)
         let runner = ThreadRunner {
             do {
+                try ProcessControl.pinCurrentThread(toProcessor: 0)
                 let loop = try EventLoop()
                 let pair = try UnixSocket.pair()
+                let echoFD = dup(pair.first.descriptor.rawValue)
+                // The pair is non-blocking; the echo blocks in `read` (its own file description).
+                _ = fcntl(echoFD, F_SETFL, fcntl(echoFD, F_GETFL) & ~O_NONBLOCK)
+                let echo = ThreadRunner {
+                    _ = try? ProcessControl.pinCurrentThread(toProcessor: 0)
+                    var byte: UInt8 = 0
+                    while read(echoFD, &byte, 1) == 1 { _ = write(echoFD, &byte, 1) }
+                    _ = close(echoFD)
+                }
                 let handler = DrainingHandler(pair.second)
                 _ = try loop.register(handler.socket.descriptor, interest: .readable, handler: handler)
-                loop.busyPoll = BusyPoll(maximum: 1_000_000)
-                // A message already waiting: the wait is a short sleep that ends in an event.
-                _ = try sendText("a", over: pair.first)
-                try loop.runOnce(maximumWait: .seconds(1))
-                let free = loop.busyPoll.budget
-                try ProcessControl.pinCurrentThread(toProcessor: 0)
-                loop.busyPoll.reset()
-                _ = try sendText("b", over: pair.first)
-                try loop.runOnce(maximumWait: .seconds(1))
-                budgets.withLock { $0 = (free, loop.busyPoll.budget) }
+                // A generous maximum, already reached: each poll outlasts the echo's turn.
+                loop.busyPoll = BusyPoll(maximum: 200_000 * microsecond)
+                for _ in 0..<20 { loop.busyPoll.afterSleep(0, woke: true) }
+                let deadline = MonotonicInstant.now().nanoseconds + 20_000_000_000
+                for _ in 0..<exchanges {
+                    let before = handler.bytes
+                    _ = try sendText("x", over: handler.socket)
+                    while handler.bytes == before && MonotonicInstant.now().nanoseconds < deadline {
+                        try loop.runOnce(maximumWait: .milliseconds(100))
+                    }
+                }
+                outcome.withLock { $0 = (loop.busyPoll.caught, handler.bytes) }
+                _ = shutdown(handler.socket.descriptor.rawValue, CInt(SHUT_RDWR))
+                echo.join()
             } catch {
                 Issue.record("event loop: \(error)")
             }
         }
         runner.join()
-        let seen = try #require(budgets.withLock { $0 })
-        #expect(seen.free == BusyPoll.firstBudget, "free to use two CPUs, the loop starts polling")
-        #expect(seen.pinned == 0, "pinned to one, it does not")
+        let seen = try #require(outcome.withLock { $0 })
+        #expect(seen.bytes == exchanges)
+        #expect(seen.caught >= UInt64(exchanges / 2), "pinned, the poll caught \(seen.caught) of \(exchanges) answers")
     }
 }

@@ -47,8 +47,6 @@ size_t csb_cmsg_len(size_t payload);
 // Descriptors and processes.
 int csb_pipe2(int fds[2], int flags);
 int csb_o_cloexec(void);
-// CPUs this thread may run on (sched_getaffinity + CPU_COUNT); -1 with errno on failure.
-int csb_allowed_cpu_count(void);
 // Restricts the calling thread to CPU `cpu` (sched_setaffinity); -1 with errno on failure.
 int csb_pin_thread_to_cpu(int cpu);
 // futex(2) on a word of a MAP_SHARED mapping (not FUTEX_PRIVATE: the waker is another
