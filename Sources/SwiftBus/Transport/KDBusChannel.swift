@@ -600,14 +600,16 @@ public final class KDBusChannel: @unchecked Sendable {
             // Set inside, not returned: a Void body keeps the generic `withSlice` from
             // instantiating a `Result` type on every message.
             var parsed: KDBusSliceContents?
-            var metadata = KDBusMetadata()
+            var metadata: KDBusMetadata?
             var failure: KDBusChannelError?
+            let wantsMetadata = !agreement.metadata.isEmpty
             do {
                 try pool.withSlice(offset: receive.poolOffset, length: receive.length) { slice in
                     do throws(KDBusItemError) { parsed = try KDBusSliceReader.read(slice) } catch {
                         failure = .slice(error)
                         return
                     }
+                    guard wantsMetadata else { return }
                     do throws(KDBusMetadataError) { metadata = try KDBusMetadata(items: parsed!.items, in: slice) } catch {
                         failure = .protocolViolation("\(error)")
                     }
