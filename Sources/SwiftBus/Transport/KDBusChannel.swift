@@ -41,8 +41,9 @@ public final class KDBusChannel: @unchecked Sendable {
     @exclusivity(unchecked) private var readyHead = 0
     @exclusivity(unchecked) private var pendingFrees: [UInt64] = []
     /// Protocol 3 (docs/kdbus-transport.md §4): the broker wakes us by futex on the pool's
-    /// `clientWakeSequence` or through `wakesClient`, we wake it through `ringsBroker`; `commandTail`/`recvHead` are our private copies of
-    /// the indices we publish in the arena.
+    /// `clientWakeSequence` or through `wakesClient`, we wake it through `ringsBroker` (its
+    /// eventfd); `commandTail`/`recvHead` are our private copies of the indices we publish in
+    /// the arena.
     private let wakesClient: DoorbellListener
     private let ringsBroker: DoorbellRinger
     @exclusivity(unchecked) private var commandTail: UInt64 = 0
@@ -162,9 +163,6 @@ public final class KDBusChannel: @unchecked Sendable {
         inputCount = rest.count
         arrivedFDs = later
         unannouncedFDs = later.count
-        // A doorbell is a pipe: writing to it after the broker died would raise SIGPIPE
-        // and kill the process; the hang-up shows on the socket instead.
-        signal(SIGPIPE, SIG_IGN)
         recordOffset = KDBusLimits.recordSize
         var list = DescriptorList(reservingCapacity: 1)
         list.append(arenaFile)
@@ -378,8 +376,8 @@ public final class KDBusChannel: @unchecked Sendable {
         return try waitForWake(timeoutMilliseconds: timeoutMilliseconds, idle: stillShort)
     }
 
-    /// One byte on the to-broker doorbell; a full pipe already holds a wake-up, and a gone
-    /// broker shows up as a hang-up on the socket.
+    /// One ring on the to-broker eventfd; a saturated counter already holds a wake-up, and a
+    /// gone broker shows up as a hang-up on the socket.
     private func ringBroker() { ringsBroker.ring() }
 
     // MARK: - Receiving
