@@ -389,23 +389,24 @@ extension Broker {
 }
 
 extension Broker {
-    /// The router's direct unicast path, for a pool receiver: the header is rewritten on the
-    /// stack (small) and the body copied once, from where the message lies, into the slice.
+    /// The router's direct unicast path, for a pool receiver: the header is rewritten into
+    /// the broker's header buffer and the body copied once, from where the message lies,
+    /// into the slice.
     func forwardToPool(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Delivery {
         // route() checked a direct unicast's rewritten length, and the sender's name is ours:
         // the unchecked writer is safe here, and needs no buffer of the broker's.
         let headerLength = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count)
         // On the one-copy path the body is still in the sender's arena; the slice validates it.
         let body = kdbusState.unvalidatedBody?.bytes ?? message.body
-        return withUnsafeTemporaryAllocation(byteCount: headerLength, alignment: 8) { header in
-            let written = sender.uniqueNameBytes.withUnsafeBytes { name in
-                message.writeRewrittenHeader(sender: name, to: header.baseAddress!)
-            }
-            precondition(written == headerLength, "rewrittenHeaderLength and writeRewrittenHeader disagree")
-            if deliverToPool(UnsafeRawBufferPointer(header), body: body, to: receiver, fds: sender,
-                             count: message.unixFDCount, isUnicast: true) { return .queued }
-            // On the one-copy path the slice found the body invalid (`validateCopiedBody`).
-            return kdbusState.rejectedBody == nil ? .refused : .rejected
+        let header = kdbusState.headerBuffer(length: headerLength)
+        defer { kdbusState.shrinkHeaderBuffer() }
+        let written = sender.uniqueNameBytes.withUnsafeBytes { name in
+            message.writeRewrittenHeader(sender: name, to: header.baseAddress!)
         }
+        precondition(written == headerLength, "rewrittenHeaderLength and writeRewrittenHeader disagree")
+        if deliverToPool(UnsafeRawBufferPointer(header), body: body, to: receiver, fds: sender,
+                         count: message.unixFDCount, isUnicast: true) { return .queued }
+        // On the one-copy path the slice found the body invalid (`validateCopiedBody`).
+        return kdbusState.rejectedBody == nil ? .refused : .rejected
     }
 }

@@ -10,6 +10,11 @@ final class KDBusBrokerState {
     // deinit). Allocated at the first SEND, so a bus without kdbus clients pays nothing.
     private var copy: UnsafeMutableRawPointer?
     private var capacity = 0
+    // The same for `header`: the rewritten header of a message forwarded to a pool, written
+    // here, then copied into the slice. A broker buffer rather than a stack allocation per
+    // message: the closure that needed cost three retains and releases of its captures.
+    private var header: UnsafeMutableRawPointer?
+    private var headerCapacity = 0
     /// The SEND priority of the message being routed; 0 for classic senders and the driver.
     var currentPriority: Int32 = 0
     /// The memfd parts of the message being routed, if it came with any.
@@ -42,7 +47,13 @@ final class KDBusBrokerState {
 
     init() {}
 
-    deinit { copy?.deallocate() }
+    /// The header buffer's first size: a rewritten header is rarely longer.
+    static let initialHeaderCapacity = 4 * 1024
+
+    deinit {
+        copy?.deallocate()
+        header?.deallocate()
+    }
 
     /// What describes the message being routed (its priority and memfd parts); a message the
     /// driver sends meanwhile must not inherit it.
@@ -99,6 +110,25 @@ final class KDBusBrokerState {
         copy?.deallocate()
         copy = nil
         capacity = 0
+    }
+
+    /// The header buffer, at least `length` bytes; grows (the only allocation) when needed.
+    /// Valid until the next call; nothing that runs while a forwarded header is in it asks again.
+    func headerBuffer(length: Int) -> UnsafeMutableRawBufferPointer {
+        if length > headerCapacity || header == nil {
+            header?.deallocate()
+            headerCapacity = max(length, headerCapacity * 2, KDBusBrokerState.initialHeaderCapacity)
+            header = .allocate(byteCount: headerCapacity, alignment: 8)
+        }
+        return UnsafeMutableRawBufferPointer(start: header, count: length)
+    }
+
+    /// Gives back a header buffer grown past `retainedCopyCapacity` by a huge header.
+    func shrinkHeaderBuffer() {
+        guard headerCapacity > KDBusBrokerState.retainedCopyCapacity else { return }
+        header?.deallocate()
+        header = nil
+        headerCapacity = 0
     }
 
     /// The copy buffer, at least `length` bytes; grows (the only allocation) when needed.

@@ -105,6 +105,9 @@ struct OutputQueue: ~Copyable {
     /// Writes as much as the socket takes. Returns true when everything was written;
     /// false when the socket is full (wait for writable). Throws on a dead peer.
     mutating func flush(to socket: borrowing UnixSocket) throws(Errno) -> Bool {
+        // Nothing was queued since the last reset: the usual case for a pool peer, whose
+        // messages leave through its RECV ring, flushed after every message it receives.
+        if bytes.count == 0 && splices.isEmpty && marks.isEmpty { return true }
         while !isEmpty {
             let complete: Bool
             do {

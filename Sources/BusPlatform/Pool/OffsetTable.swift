@@ -69,10 +69,20 @@ struct OffsetTable: ~Copyable {
 
     private mutating func insert(_ key: Int, _ value: Int) {
         precondition(key >= 0, "OffsetTable: negative key \(key)")
-        if let index = slot(of: key) { entries[index].value = value; return }
-        if (count + 1) * Self.maxLoadDenominator > capacity * Self.maxLoadNumerator { grow() }
+        // One probe for both outcomes: with no tombstones, the first empty slot of the run
+        // means the key is absent, and it is where the key goes (unless the table grows).
         var index = home(key)
-        while entries[index].key != Self.empty { index = (index + 1) & mask }
+        while true {
+            let found = entries[index].key
+            if found == key { entries[index].value = value; return }
+            if found == Self.empty { break }
+            index = (index + 1) & mask
+        }
+        if (count + 1) * Self.maxLoadDenominator > capacity * Self.maxLoadNumerator {
+            grow()
+            index = home(key)
+            while entries[index].key != Self.empty { index = (index + 1) & mask }
+        }
         entries[index] = Entry(key: key, value: value)
         count += 1
     }

@@ -45,8 +45,11 @@ struct SliceAllocator: ~Copyable {
         guard let start = findFit(rounded), let rangeLength = freeByStart[start] else {
             throw .full(requested: rounded, freeBytes: freeBytes, largestFree: largestFree)
         }
-        removeFree(start: start, length: rangeLength)
-        if rangeLength > rounded { insertFree(start: start + rounded, length: rangeLength - rounded) }
+        if rangeLength > rounded {
+            replaceFree(start: start, length: rangeLength, newStart: start + rounded, newLength: rangeLength - rounded)
+        } else {
+            removeFree(start: start, length: rangeLength)
+        }
         busy[start] = rounded
         freeBytes -= rounded
         return PoolSlice(offset: start, length: rounded)
@@ -58,18 +61,16 @@ struct SliceAllocator: ~Copyable {
     mutating func free(offset: Int) throws(PoolError) -> Int {
         guard let length = busy.removeValue(forKey: offset) else { throw .unknownSlice(offset: offset) }
         freeBytes += length
-        var start = offset
-        var merged = length
+        let after = offset + length
+        let afterLength = freeByStart[after]
         if let before = freeByEnd[offset], let beforeLength = freeByStart[before] {
-            removeFree(start: before, length: beforeLength)
-            start = before
-            merged += beforeLength
+            if let afterLength { removeFree(start: after, length: afterLength) }
+            replaceFree(start: before, length: beforeLength, newStart: before, newLength: beforeLength + length + (afterLength ?? 0))
+        } else if let afterLength {
+            replaceFree(start: after, length: afterLength, newStart: offset, newLength: length + afterLength)
+        } else {
+            insertFree(start: offset, length: length)
         }
-        if let afterLength = freeByStart[offset + length] {
-            removeFree(start: offset + length, length: afterLength)
-            merged += afterLength
-        }
-        insertFree(start: start, length: merged)
         return length
     }
 
@@ -94,16 +95,47 @@ struct SliceAllocator: ~Copyable {
     private mutating func insertFree(start: Int, length: Int) {
         freeByStart[start] = length
         freeByEnd[start + length] = start
-        let list = Self.sizeClass(length)
-        listIndex[start] = lists[list].count
-        lists[list].append(start)
-        nonEmptyLists |= 1 << UInt64(list)
+        addToList(start, Self.sizeClass(length))
     }
 
     private mutating func removeFree(start: Int, length: Int) {
         freeByStart[start] = nil
         freeByEnd[start + length] = nil
+        removeFromList(start, Self.sizeClass(length))
+    }
+
+    /// Turns the free range at `start` into the one at `newStart` that shares its start or
+    /// its end (a split off the front, a merge with a neighbour). The common case of every
+    /// allocation and free: the entry that stays is updated in place and a range that keeps
+    /// its size class keeps its list slot, where removing and inserting touched each of the
+    /// three tables and the list twice (callgrind: ~700 instructions per kdbus round trip).
+    private mutating func replaceFree(start: Int, length: Int, newStart: Int, newLength: Int) {
+        let end = start + length
+        let newEnd = newStart + newLength
+        if newStart != start { freeByStart[start] = nil }
+        freeByStart[newStart] = newLength
+        if newEnd != end { freeByEnd[end] = nil }
+        freeByEnd[newEnd] = newStart
         let list = Self.sizeClass(length)
+        let newList = Self.sizeClass(newLength)
+        if list == newList {
+            guard newStart != start else { return }
+            guard let index = listIndex.removeValue(forKey: start) else { preconditionFailure("SliceAllocator: free range \(start) not listed") }
+            lists[list][index] = newStart
+            listIndex[newStart] = index
+        } else {
+            removeFromList(start, list)
+            addToList(newStart, newList)
+        }
+    }
+
+    private mutating func addToList(_ start: Int, _ list: Int) {
+        listIndex[start] = lists[list].count
+        lists[list].append(start)
+        nonEmptyLists |= 1 << UInt64(list)
+    }
+
+    private mutating func removeFromList(_ start: Int, _ list: Int) {
         guard let index = listIndex.removeValue(forKey: start) else { preconditionFailure("SliceAllocator: free range \(start) not listed") }
         let last = lists[list].removeLast()
         if index < lists[list].count {
