@@ -6,15 +6,14 @@ import DBusWire
 /// costs memory once and allocates only when a larger message arrives), the priority of
 /// the message being routed, and the bus-wide message sequence number slices carry.
 final class KDBusBrokerState {
-    // Invariant: `copy` is nil or `capacity` bytes we own, freed once (on growth or in
-    // deinit). Allocated at the first SEND, so a bus without kdbus clients pays nothing.
-    private var copy: UnsafeMutableRawPointer?
-    private var capacity = 0
-    // The same for `header`: the rewritten header of a message forwarded to a pool, written
-    // here, then copied into the slice. A broker buffer rather than a stack allocation per
-    // message: the closure that needed cost three retains and releases of its captures.
-    private var header: UnsafeMutableRawPointer?
-    private var headerCapacity = 0
+    /// Every SEND is copied here before it is validated and routed.
+    private var copy = ScratchBuffer(initialCapacity: KDBusBrokerState.initialCopyCapacity,
+                                     retainedCapacity: KDBusBrokerState.retainedCopyCapacity)
+    /// The rewritten header of a message forwarded to a pool, written here, then copied into
+    /// the slice. A broker buffer rather than a stack allocation per message: the closure that
+    /// needed cost three retains and releases of its captures.
+    private var header = ScratchBuffer(initialCapacity: KDBusBrokerState.initialHeaderCapacity,
+                                       retainedCapacity: KDBusBrokerState.retainedCopyCapacity)
     /// The SEND priority of the message being routed; 0 for classic senders and the driver.
     var currentPriority: Int32 = 0
     /// The memfd parts of the message being routed, if it came with any.
@@ -45,15 +44,10 @@ final class KDBusBrokerState {
     /// Largest copy buffer kept between messages (1 MiB).
     static let retainedCopyCapacity = 1024 * 1024
 
-    init() {}
-
     /// The header buffer's first size: a rewritten header is rarely longer.
     static let initialHeaderCapacity = 4 * 1024
 
-    deinit {
-        copy?.deallocate()
-        header?.deallocate()
-    }
+    init() {}
 
     /// What describes the message being routed (its priority and memfd parts); a message the
     /// driver sends meanwhile must not inherit it.
@@ -103,41 +97,16 @@ final class KDBusBrokerState {
         unvalidatedBody = context.unvalidatedBody
     }
 
-    /// Gives back a buffer grown past `retainedCopyCapacity` by a large message, so one
-    /// 100 MiB message does not keep 100 MiB resident for the broker's life.
-    func shrinkCopyBuffer() {
-        guard capacity > KDBusBrokerState.retainedCopyCapacity else { return }
-        copy?.deallocate()
-        copy = nil
-        capacity = 0
-    }
+    /// The copy buffer, at least `length` bytes; grows (the only allocation) when needed.
+    func copyBuffer(length: Int) -> UnsafeMutableRawBufferPointer { copy.bytes(length: length) }
+
+    /// Gives back a copy buffer grown past `retainedCopyCapacity` by a large message.
+    func shrinkCopyBuffer() { copy.shrink() }
 
     /// The header buffer, at least `length` bytes; grows (the only allocation) when needed.
     /// Valid until the next call; nothing that runs while a forwarded header is in it asks again.
-    func headerBuffer(length: Int) -> UnsafeMutableRawBufferPointer {
-        if length > headerCapacity || header == nil {
-            header?.deallocate()
-            headerCapacity = max(length, headerCapacity * 2, KDBusBrokerState.initialHeaderCapacity)
-            header = .allocate(byteCount: headerCapacity, alignment: 8)
-        }
-        return UnsafeMutableRawBufferPointer(start: header, count: length)
-    }
+    func headerBuffer(length: Int) -> UnsafeMutableRawBufferPointer { header.bytes(length: length) }
 
     /// Gives back a header buffer grown past `retainedCopyCapacity` by a huge header.
-    func shrinkHeaderBuffer() {
-        guard headerCapacity > KDBusBrokerState.retainedCopyCapacity else { return }
-        header?.deallocate()
-        header = nil
-        headerCapacity = 0
-    }
-
-    /// The copy buffer, at least `length` bytes; grows (the only allocation) when needed.
-    func copyBuffer(length: Int) -> UnsafeMutableRawBufferPointer {
-        if length > capacity || copy == nil {
-            copy?.deallocate()
-            capacity = max(length, capacity * 2, KDBusBrokerState.initialCopyCapacity)
-            copy = .allocate(byteCount: capacity, alignment: 8)
-        }
-        return UnsafeMutableRawBufferPointer(start: copy, count: length)
-    }
+    func shrinkHeaderBuffer() { header.shrink() }
 }
