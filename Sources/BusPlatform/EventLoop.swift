@@ -195,9 +195,9 @@ public final class EventLoop {
     /// Non-blocking waits for up to `nanoseconds`, yielding the CPU between them so a peer
     /// woken onto this CPU runs at once; the number of events, 0 when none came. The yield is
     /// why polling pays on one CPU too (a process pinned, a one-CPU machine): the peers run
-    /// in the loop's yields, and their answer is caught without the loop's sleep and wake-up. Timers
-    /// wait for the blocking wait that follows: at most one budget (≤ `BusyPoll.maximum`)
-    /// late, against timeouts of milliseconds.
+    /// in the loop's yields, and their answer is caught without the loop's sleep and
+    /// wake-up. Timers wait for the blocking wait that follows: at most one budget
+    /// (≤ `BusyPoll.maximum`) late, against timeouts of milliseconds.
     private func poll(for nanoseconds: UInt64) throws(Errno) -> Int {
         let end = MonotonicInstant.now().nanoseconds + nanoseconds
         while true {

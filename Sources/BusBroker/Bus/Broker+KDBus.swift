@@ -394,7 +394,7 @@ extension Broker {
     /// into the slice.
     func forwardToPool(_ message: MessageHeaderView, for receiver: Peer, from sender: Peer) -> Delivery {
         // route() checked a direct unicast's rewritten length, and the sender's name is ours:
-        // the unchecked writer is safe here, and needs no buffer of the broker's.
+        // the unchecked writer is safe here.
         let headerLength = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count)
         // On the one-copy path the body is still in the sender's arena; the slice validates it.
         let body = kdbusState.unvalidatedBody?.bytes ?? message.body
