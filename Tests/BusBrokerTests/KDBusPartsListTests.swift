@@ -31,7 +31,7 @@ struct KDBusPartsListTests {
 
     static func parse(_ list: [UInt8], memfds: Int, limit: Int = 1 << 20) throws(KDBusPartsError) -> [KDBusPartsList.Part] {
         try list.withUnsafeBytes { raw in
-            Result { () throws(KDBusPartsError) in try KDBusPartsList.parse(raw, memfdCount: memfds, maxMessageSize: limit) }
+            Result { () throws(KDBusPartsError) in try KDBusPartsList.parse(raw, memfdCount: memfds, maxCopiedBytes: limit) }
         }.get()
     }
 
@@ -51,13 +51,25 @@ struct KDBusPartsListTests {
         (list([.memfd(length: 0, index: 0)]), 1, .memfdLength(0, 0)),
         (list([.other(type: 0x7777)]), 0, .notPayload(0x7777)),
         (list([.memfd(length: 10, index: 0)], sequence: 5), 1, .reservedNotZero),
-        (list([.memfd(length: 2 << 20, index: 0)]), 1, .tooLarge(before: 0, part: 2 << 20, limit: 1 << 20)),
+        // The largest memfd is mapped, not copied: only the rest counts against max_message_size.
+        (list([.memfd(length: 2 << 20, index: 0), .memfd(length: 3 << 20, index: 1)]), 2, .copiedTooLarge(2 << 20, limit: 1 << 20)),
+        (list([.memfd(length: 1 << 31, index: 0), .memfd(length: 1, index: 1)]), 2,
+         .tooLarge(before: 1 << 31, part: 1, limit: 1 << 31)),
         (list([.inline(offset: 40, length: 0)]), 0, .empty),
         (list([.memfd(length: 1, index: 0), .memfd(length: UInt64(Int.max), index: 1)]), 2,
-         .tooLarge(before: 1, part: Int.max, limit: 1 << 20)),
+         .tooLarge(before: 1, part: Int.max, limit: 1 << 31)),
     ])
     func refused(list: [UInt8], memfds: Int, expected: KDBusPartsError) {
         #expect(throws: expected) { try Self.parse(list, memfds: memfds) }
+    }
+
+    @Test("a memfd past max_message_size passes when it is the part mapped, up to 2 GiB in all")
+    func largestMemfdIsNotCopied() throws {
+        let parts = try Self.parse(Self.list([.memfd(length: 1 << 30, index: 0), .memfd(length: 1 << 20, index: 1)]), memfds: 2)
+        #expect(parts == [.memfd(index: 0, length: 1 << 30), .memfd(index: 1, length: 1 << 20)])
+        #expect(KDBusPartsList.splicedPart(of: parts) == 0)
+        #expect(KDBusPartsList.splicedPart(of: [.inline(0..<8), .memfd(index: 1, length: 5), .memfd(index: 0, length: 9)]) == 2)
+        #expect(KDBusPartsList.splicedPart(of: [.inline(0..<8)]) == nil)
     }
 
     @Test("an inline part outside the list is an item error")

@@ -37,7 +37,8 @@ struct KDBusSliceComposerTests {
         // Original message: 40-byte header, 100-byte body; parts: 50 inline (header + 10), a
         // 50-byte memfd, 40 inline. The rewritten header is 48 bytes (a SENDER was added).
         let parts: [KDBusPartsList.Part] = [.inline(0..<50), .memfd(index: 0, length: 50), .inline(100..<140)]
-        let bodyParts = try #require(KDBusBodyParts(parts, bodyOffset: 40, bodyLength: 100, memfds: [-1]))
+        let bodyParts = try #require(KDBusBodyParts(parts, bodyOffset: 40, bodyLength: 100, memfds: [-1],
+                                                           spliced: .init(memfd: 0, range: 50..<100)))
         let rewrittenHeader = [UInt8](repeating: 0x11, count: 48)
         let body = (0..<100).map { UInt8($0) }
         let (slice, contents) = try rewrittenHeader.withUnsafeBytes { h in
@@ -59,6 +60,6 @@ struct KDBusSliceComposerTests {
     @Test("a memfd part that reaches into the header cannot be passed by reference")
     func memfdInHeader() {
         let parts: [KDBusPartsList.Part] = [.inline(0..<16), .memfd(index: 0, length: 124)]
-        #expect(KDBusBodyParts(parts, bodyOffset: 40, bodyLength: 100, memfds: [-1]) == nil)
+        #expect(KDBusBodyParts(parts, bodyOffset: 40, bodyLength: 100, memfds: [-1], spliced: .init(memfd: 0, range: 16..<140)) == nil)
     }
 }

@@ -1,4 +1,4 @@
-// Spliced Mapping Tests: head bytes and a memfd read as one buffer, the memfd not copied.
+// Spliced Mapping Tests: head bytes, a memfd and tail bytes read as one buffer, the memfd's whole pages not copied.
 import Glibc
 import Testing
 @testable import BusPlatform
@@ -16,11 +16,15 @@ import Testing
         return file
     }
 
-    /// Maps `head` + `length` bytes of `file` and reads them with `body`.
-    private static func read<R>(head: [UInt8], file: borrowing FileDescriptor, length: Int,
+    /// Maps `head` + `length` bytes of `file` + `tail` and reads them with `body`.
+    private static func read<R>(head: [UInt8], file: borrowing FileDescriptor, length: Int, tail: [UInt8] = [],
                                 _ body: (UnsafeRawBufferPointer) -> R) throws(Errno) -> R {
         let outcome = head.withUnsafeBytes { bytes in
-            Result { () throws(Errno) in try SplicedMapping.map(head: bytes, file: file, length: length).withUnsafeBytes(body) }
+            tail.withUnsafeBytes { after in
+                Result { () throws(Errno) in
+                    try SplicedMapping.map(head: bytes, file: file, length: length, tail: after).withUnsafeBytes(body)
+                }
+            }
         }
         return try outcome.get()
     }
@@ -36,13 +40,25 @@ import Testing
         #expect(seen == head + contents)
     }
 
-    @Test("the mapping shows the file itself, not a copy: a write to the file while mapped is seen")
+    @Test("head, file and tail, contiguous and equal to their concatenation", arguments: [
+        (0, 1, 1), (27, 4096, 5), (4095, 5000, 4096), (0, 8192, 9000), (100, 70_001, 3),
+    ])
+    func readsHeadFileTail(headLength: Int, fileLength: Int, tailLength: Int) throws {
+        let head = (0..<headLength).map { UInt8(truncatingIfNeeded: 200 &+ $0) }
+        let tail = (0..<tailLength).map { UInt8(truncatingIfNeeded: 100 &+ $0 &* 3) }
+        let contents = Self.pattern(fileLength)
+        let file = try Self.file(holding: contents)
+        let seen = try Self.read(head: head, file: file, length: fileLength, tail: tail) { Array($0) }
+        #expect(seen == head + contents + tail)
+    }
+
+    @Test("the file's whole pages are the file itself, not a copy: a write to them while mapped is seen")
     func mapsTheFileItself() throws {
         let file = try Self.file(holding: Self.pattern(10_000))
-        let seen = try Self.read(head: [UInt8](repeating: 1, count: 100), file: file, length: 10_000) { bytes -> UInt8 in
+        let seen = try Self.read(head: [UInt8](repeating: 1, count: 100), file: file, length: 10_000, tail: [9]) { bytes -> UInt8 in
             var marker: UInt8 = 0xEE
-            _ = pwrite(file.rawValue, &marker, 1, 9_999)
-            return bytes[100 + 9_999]
+            _ = pwrite(file.rawValue, &marker, 1, 8_191)
+            return bytes[100 + 8_191]
         }
         #expect(seen == 0xEE)
     }

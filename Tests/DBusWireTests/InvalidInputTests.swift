@@ -84,7 +84,7 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
         InvalidCase(name: "message type 5", message: signal { $0.type = 5 }, rule: .badMessageType(5), offset: 1),
         InvalidCase(name: "protocol version", message: signal { $0.version = 2 }, rule: .badProtocolVersion(2), offset: 3),
         InvalidCase(name: "message too long", message: signal { $0.patch = { b, o in RawMessage.put(UInt32(ProtocolLimits.maxMessageLength), at: 4, in: &b, o) } },
-                    rule: .messageTooLong(ProtocolLimits.maxMessageLength + 64), offset: 4),
+                    rule: .messageTooLong(ProtocolLimits.maxMessageLength + 64, limit: ProtocolLimits.maxMessageLength), offset: 4),
         InvalidCase(name: "fields length short", message: signal { $0.patch = { b, o in RawMessage.put(41, at: 12, in: &b, o) } }, rule: .headerFieldsLength(41), offset: 58),
         InvalidCase(name: "field code 0", message: signal { $0.fields.append((0, "y", RawMessage.raw([1]))) }, rule: .invalidHeaderFieldCode, offset: 64),
         InvalidCase(name: "path as string", message: signal { $0.fields[0].signature = "s" }, rule: .headerFieldWrongType(field: .path, found: "s"), offset: 17),
@@ -117,7 +117,7 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
         InvalidCase(name: "no terminator", message: signal { $0.bodySignature = "s"; $0.body = { w in try! w.appendString("ab") }; $0.patch = { b, _ in b[b.count - 1] = 0x41 } },
                     rule: .missingNulTerminator),
         InvalidCase(name: "array over 64 MiB", message: signal { $0.bodySignature = "ay"; $0.body = { w in w.appendUInt32(UInt32(ProtocolLimits.maxArrayLength + 1)) } },
-                    rule: .arrayTooLong(ProtocolLimits.maxArrayLength + 1), offset: 72),
+                    rule: .arrayTooLong(ProtocolLimits.maxArrayLength + 1, limit: ProtocolLimits.maxArrayLength), offset: 72),
         InvalidCase(name: "int16 array of odd length", message: signal { $0.bodySignature = "an"; $0.body = { w in w.appendUInt32(3); for _ in 0..<3 { w.appendByte(0) } } },
                     rule: .arrayLengthMismatch(declared: 3), offset: 76),
         InvalidCase(name: "element overruns array", message: signal { $0.bodySignature = "as"; $0.body = { w in w.appendUInt32(6); try! w.appendString("abc") } },
@@ -170,6 +170,6 @@ struct InvalidCase: Sendable, CustomTestStringConvertible {
         bytes = RawMessage().bytes()
         RawMessage.put(UInt32(ProtocolLimits.maxArrayLength + 1), at: 12, in: &bytes, .little)
         let longFields = wireError { () throws(WireError) in _ = try withRaw(bytes) { raw throws(WireError) in try MessageFraming.messageLength(prefix: raw) } }
-        #expect(longFields?.rule == .arrayTooLong(ProtocolLimits.maxArrayLength + 1))
+        #expect(longFields?.rule == .arrayTooLong(ProtocolLimits.maxArrayLength + 1, limit: ProtocolLimits.maxArrayLength))
     }
 }

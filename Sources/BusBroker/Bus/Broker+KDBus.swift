@@ -234,11 +234,18 @@ extension Broker {
         return true
     }
 
-    /// The view of a message in broker memory, or nil after disconnecting its sender.
-    func validatedCopy(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, at: KDBusRecordPlace) -> MessageHeaderView? {
+    /// The view of a message in broker memory, or nil after disconnecting its sender. Held to
+    /// D-Bus's limits, or when `limits` allows more and only a length broke them, to `limits`:
+    /// the view's `limits` tell routing which it passed.
+    func validatedCopy(_ message: UnsafeRawBufferPointer, from peer: Peer, fdCount: Int, at: KDBusRecordPlace,
+                       limits: MessageSizeLimits = .specification) -> MessageHeaderView? {
         let view: MessageHeaderView
         do throws(WireError) {
-            view = try MessageHeaderView(validating: message, unixFDsReceived: fdCount)
+            do {
+                view = try MessageHeaderView(validating: message, unixFDsReceived: fdCount)
+            } catch where limits != .specification && error.rule.isLengthLimit {
+                view = try MessageHeaderView(validating: message, unixFDsReceived: fdCount, limits: limits)
+            }
         } catch {
             disconnect(peer, reason: "\(at): invalid message: \(error)")
             return nil

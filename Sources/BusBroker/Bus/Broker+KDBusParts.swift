@@ -4,9 +4,11 @@ import DBusWire
 
 extension Broker {
     /// A SEND with memfd parts: its arena range is a parts list. Every memfd is checked
-    /// (sealed against any change, exactly its part's length), the message is joined into
-    /// broker memory and validated there, then routed as any other; pool receivers get the
-    /// memfds themselves (payload-memfd items), classic receivers the joined bytes.
+    /// (sealed against any change, exactly its part's length); the largest is mapped in place
+    /// and the other parts copied around it (`SplicedMapping`), so the broker copies at most
+    /// `max_message_size` bytes however large the memfd; the message is validated there, then
+    /// routed as any other. Pool receivers get the memfds themselves (payload-memfd items),
+    /// classic receivers the joined bytes, when D-Bus's limits allow them any.
     func carryOutParts(_ send: KDBusRecord.Send, from peer: Peer, connection: KDBusConnection, at: KDBusRecordPlace) {
         let fdCount = Int(send.fdCount)
         let memfdCount = Int(send.memfdCount)
@@ -29,7 +31,7 @@ extension Broker {
         do throws(KDBusPartsError) {
             parts = try list.withUnsafeBytes { raw in
                 Result { () throws(KDBusPartsError) in
-                    try KDBusPartsList.parse(raw, memfdCount: memfdCount, maxMessageSize: limits.maxMessageSize)
+                    try KDBusPartsList.parse(raw, memfdCount: memfdCount, maxCopiedBytes: limits.maxMessageSize)
                 }
             }.get()
         } catch {
@@ -38,45 +40,30 @@ extension Broker {
         }
         do throws(KDBusSendParts.MemfdError) {
             try KDBusSendParts.checkMemfds(parts, memfds: memfds)
-        } catch {
-            disconnect(peer, reason: "\(at): SEND parts: \(error)")
-            return
-        }
-        // The usual shape, one memfd as the last part (a trailing `ay`): its pages are mapped
-        // after the inline bytes, not copied, and validating an `ay` reads only its length.
-        if case .memfd(let index, let length)? = parts.last, memfds.count == 1 {
-            KDBusSendParts.inlineBytes(parts.dropLast(), list: list).withUnsafeBytes { head in
-                do throws(Errno) {
-                    let file = try KDBusSendParts.duplicate(memfds[index])
-                    let spliced = try SplicedMapping.map(head: head, file: file, length: length)
-                    spliced.withUnsafeBytes { message in
-                        routeParts(message, parts: parts, memfds: memfds, send: send, from: peer, at: at)
-                    }
-                } catch {
-                    disconnect(peer, reason: "\(at): SEND parts: memfd \(index): mmap: \(error)")
-                }
+            guard let position = KDBusPartsList.splicedPart(of: parts), case .memfd(let index, let length) = parts[position] else {
+                throw .system(0, "a SEND with memfds has no memfd part")
             }
-            return
-        }
-        let total = parts.reduce(0) { $0 + $1.length }
-        let joined = kdbusState.copyBuffer(length: total)
-        do throws(KDBusSendParts.MemfdError) {
-            try KDBusSendParts.join(parts, list: list, memfds: memfds, into: joined)
+            let head = try KDBusSendParts.joined(parts[..<position], list: list, memfds: memfds)
+            let tail = try KDBusSendParts.joined(parts[(position + 1)...], list: list, memfds: memfds)
+            let spliced = KDBusBodyParts.Splice(memfd: index, range: head.count..<head.count + length)
+            try KDBusSendParts.withSpliced(head: head, memfd: memfds[index], index: index, length: length, tail: tail) { message in
+                routeParts(message, parts: parts, spliced: spliced, memfds: memfds, send: send, from: peer, at: at)
+            }
         } catch {
             disconnect(peer, reason: "\(at): SEND parts: \(error)")
-            return
         }
-        routeParts(UnsafeRawBufferPointer(joined), parts: parts, memfds: memfds, send: send, from: peer, at: at)
-        kdbusState.shrinkCopyBuffer()
     }
 
-    /// Validates a message joined from its parts (in broker memory or a spliced mapping of
-    /// sealed memfds, which nobody can change) and routes it with its parts for pool receivers.
-    private func routeParts(_ message: UnsafeRawBufferPointer, parts: [KDBusPartsList.Part], memfds: [CInt],
-                            send: KDBusRecord.Send, from peer: Peer, at: KDBusRecordPlace) {
+    /// Validates a message joined from its parts (a spliced mapping of sealed memfds and
+    /// copied bytes, which nobody can change) and routes it with its parts for pool receivers.
+    /// Past D-Bus's limits it is validated against the kdbus transport's (§8) and reaches pool
+    /// receivers only.
+    private func routeParts(_ message: UnsafeRawBufferPointer, parts: [KDBusPartsList.Part], spliced: KDBusBodyParts.Splice,
+                            memfds: [CInt], send: KDBusRecord.Send, from peer: Peer, at: KDBusRecordPlace) {
         let fdCount = Int(send.fdCount)
-        guard let view = validatedCopy(message, from: peer, fdCount: fdCount, at: at) else { return }
-        kdbusState.currentParts = KDBusBodyParts(parts, bodyOffset: view.bodyOffset, bodyLength: view.bodyLength, memfds: memfds)
+        guard let view = validatedCopy(message, from: peer, fdCount: fdCount, at: at, limits: .memfdCarried) else { return }
+        kdbusState.currentParts = KDBusBodyParts(parts, bodyOffset: view.bodyOffset, bodyLength: view.bodyLength, memfds: memfds,
+                                                 spliced: spliced)
         kdbusState.currentPriority = send.priority
         route(view, from: peer)
         kdbusState.currentPriority = 0
@@ -129,33 +116,41 @@ enum KDBusSendParts {
         return FileDescriptor(owning: copy)
     }
 
-    /// The inline parts' bytes, concatenated (the head of a spliced message).
-    static func inlineBytes(_ parts: ArraySlice<KDBusPartsList.Part>, list: [UInt8]) -> [UInt8] {
-        var head: [UInt8] = []
-        for case .inline(let range) in parts { head += list[range] }
-        return head
-    }
-
-    /// Joins the parts into `target` (exactly their total length), mapping each memfd
-    /// read-only: its write seal means nobody can change it while it is read.
-    static func join(_ parts: [KDBusPartsList.Part], list: [UInt8], memfds: [CInt], into target: UnsafeMutableRawBufferPointer) throws(MemfdError) {
-        var position = 0
+    /// The bytes of `parts`, joined: inline parts copied from the list, memfds mapped
+    /// read-only and copied (their write seal means nobody can change them while read).
+    static func joined(_ parts: ArraySlice<KDBusPartsList.Part>, list: [UInt8], memfds: [CInt]) throws(MemfdError) -> [UInt8] {
+        var joined: [UInt8] = []
+        joined.reserveCapacity(parts.reduce(0) { $0 + $1.length })
         for part in parts {
-            let destination = UnsafeMutableRawBufferPointer(rebasing: target[position..<position + part.length])
             switch part {
             case .inline(let range):
-                list.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[range])) }
+                joined += list[range]
             case .memfd(let index, let length):
                 do throws(Errno) {
                     let file = try duplicate(memfds[index])
                     let mapping = try MappedRegion.map(file, length: length, protection: .read)
-                    mapping.withUnsafeBytes { destination.copyMemory(from: $0) }
+                    mapping.withUnsafeBytes { joined += $0 }
                 } catch {
                     throw .system(index, "mmap: \(error)")
                 }
             }
-            position += part.length
         }
+        return joined
+    }
+
+    /// Reads `head`, memfd `index` (`length` bytes) and `tail` as one read-only buffer, the
+    /// memfd's whole pages mapped rather than copied.
+    static func withSpliced<R>(head: [UInt8], memfd raw: CInt, index: Int, length: Int, tail: [UInt8],
+                               _ body: (UnsafeRawBufferPointer) -> R) throws(MemfdError) -> R {
+        let outcome = head.withUnsafeBytes { head in
+            tail.withUnsafeBytes { tail in
+                Result { () throws(Errno) -> R in
+                    let file = try duplicate(raw)
+                    return try SplicedMapping.map(head: head, file: file, length: length, tail: tail).withUnsafeBytes(body)
+                }
+            }
+        }
+        do throws(Errno) { return try outcome.get() } catch { throw .system(index, "mmap: \(error)") }
     }
 }
 
@@ -169,13 +164,20 @@ struct KDBusBodyParts {
         case memfd(Int, length: Int)
     }
 
+    /// The memfd mapped in place in the routed message, and where its bytes lie in it.
+    struct Splice {
+        var memfd: Int
+        var range: Range<Int>
+    }
+
     var segments: [Segment]
     var bodyLength: Int
     /// The sender's memfds, lent (owned by its received-descriptor queue while routed).
     var memfds: [CInt]
+    var spliced: Splice
 
     /// Nil when a memfd part reaches into the header: then every receiver gets a copy.
-    init?(_ parts: [KDBusPartsList.Part], bodyOffset: Int, bodyLength: Int, memfds: [CInt]) {
+    init?(_ parts: [KDBusPartsList.Part], bodyOffset: Int, bodyLength: Int, memfds: [CInt], spliced: Splice) {
         var segments: [Segment] = []
         var start = 0
         for part in parts {
@@ -193,5 +195,6 @@ struct KDBusBodyParts {
         self.segments = segments
         self.bodyLength = bodyLength
         self.memfds = memfds
+        self.spliced = spliced
     }
 }

@@ -41,6 +41,11 @@ extension Broker {
             break
         }
         guard let senderID = sender.id else { return }
+        if message.limits != .specification {  // kdbus: past D-Bus's limits, for pool receivers only
+            routeOversized(message, from: sender, senderID: senderID)
+            processPendingDisconnects()
+            return
+        }
         let destination = message.string(.destination)
         let toDriver = destination.map { $0 == "org.freedesktop.DBus" as StaticString } ?? false
         // Copies for observers and broadcasts need the whole rewritten message in one place.
@@ -49,7 +54,8 @@ extension Broker {
         if direct && message.buffer.count + Broker.senderFieldMaximum > ProtocolLimits.maxMessageLength {
             let length = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count) + message.body.count
             if length > ProtocolLimits.maxMessageLength {
-                disconnect(sender, reason: "message cannot be forwarded: \(WireError(.messageTooLong(length), at: 0))")
+                let error = WireError(.messageTooLong(length, limit: ProtocolLimits.maxMessageLength), at: 0)
+                disconnect(sender, reason: "message cannot be forwarded: \(error)")
                 return
             }
         } else if !direct {
@@ -116,8 +122,8 @@ extension Broker {
 
     /// `direct`: the message goes only to its receiver, written straight into its queue;
     /// otherwise `rewriteBuffer` holds it rewritten.
-    private func routeUnicast(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID, destination: UnsafeRawBufferPointer,
-                              direct: Bool) {
+    func routeUnicast(_ message: MessageHeaderView, from sender: Peer, senderID: PeerID, destination: UnsafeRawBufferPointer,
+                      direct: Bool) {
         guard let receiverID = resolve(destination), let receiver = peers[receiverID], !receiver.isClosed else {
             // Activation hook: an activatable name with no owner holds the message and starts its
             // service. It takes the message rewritten in `rewriteBuffer`, which a direct unicast
@@ -184,7 +190,9 @@ extension Broker {
             _ = replies.takeReply(from: receiverID, to: senderID, replySerial: message.serial)
             return
         }
-        observe(rewrittenFrom: senderID, destination: receiverID)
+        // A direct unicast has no observers (route() chose it so), or is past D-Bus's limits,
+        // which no observer takes: `rewriteBuffer` does not hold it.
+        if !direct { observe(rewrittenFrom: senderID, destination: receiverID) }
     }
 
     /// The peer that owns `name` (unique or well-known), from the bytes of a message.
@@ -197,16 +205,32 @@ extension Broker {
 
     /// Sends the rewritten message to every peer with a matching rule, then to monitors.
     private func broadcast(from senderID: PeerID, fds sender: Peer) {
-        rewriteBuffer.bytes.withUnsafeBytes { bytes in
-            guard let view = try? MessageHeaderView(validating: bytes, unixFDsReceived: sender.receivedDescriptors.count)
-            else { return }
-            matches.forEachRecipient(of: view, sender: senderID, destination: nil) { id in
-                guard let receiver = peers[id], !receiver.isClosed, receiver.state.isActive else { return }
-                if view.unixFDCount > 0 && !receiver.unixFDsNegotiated { return }
-                guard allowsCopy(view, from: senderID, to: receiver, receiverID: id, eavesdropping: false) else { return }
-                _ = enqueue(bytes, for: receiver, fds: sender, count: view.unixFDCount)
+        rewriteBuffer.bytes.withUnsafeBytes { bytes in broadcast(bytes, from: senderID, fds: sender) }
+    }
+
+    /// Sends `bytes`, a message rewritten for forwarding, to every peer with a matching rule,
+    /// then to monitors. With `limits` past D-Bus's (kdbus, §8) only pool receivers can take
+    /// it: classic ones and monitors are skipped, and the count is logged.
+    func broadcast(_ bytes: UnsafeRawBufferPointer, from senderID: PeerID, fds sender: Peer,
+                   limits: MessageSizeLimits = .specification) {
+        guard let view = try? MessageHeaderView(validating: bytes, unixFDsReceived: sender.receivedDescriptors.count, limits: limits)
+        else { return }
+        let classicOnly = limits == .specification
+        var skipped = 0
+        matches.forEachRecipient(of: view, sender: senderID, destination: nil) { id in
+            guard let receiver = peers[id], !receiver.isClosed, receiver.state.isActive else { return }
+            if view.unixFDCount > 0 && !receiver.unixFDsNegotiated { return }
+            guard allowsCopy(view, from: senderID, to: receiver, receiverID: id, eavesdropping: false) else { return }
+            guard classicOnly || receiver.kdbus != nil else {
+                skipped += 1
+                return
             }
+            _ = enqueue(bytes, for: receiver, fds: sender, count: view.unixFDCount)
+        }
+        if classicOnly {
             copyToMonitors(view, senderID: senderID, destination: nil)
+        } else if skipped > 0 || !monitors.isEmpty {
+            logger.notice("\(senderID.uniqueName): a \(bytes.count)-byte signal past D-Bus's limits reached pool receivers only; \(skipped) classic receiver(s) and \(monitors.count) monitor(s) did not get it")
         }
     }
 

@@ -49,6 +49,12 @@ public enum KDBusLimits {
     /// §10), speed alone never favours a fresh memfd up to 64 MiB, and a reused one only from
     /// 16–32 MiB; the memfd path is for capacity (payloads larger than a pool), not speed.
     @inlinable public static var defaultMemfdThreshold: Int { 2 * 1024 * 1024 }
+    /// Longest message the kdbus transport carries when its large byte arrays travel as
+    /// memfds, and longest such `ay` (2 GiB; `MessageSizeLimits.memfdCarried`). D-Bus caps a
+    /// message at 128 MiB because every hop copies it; a memfd is copied by nobody, so the
+    /// cap is what the 32-bit lengths of the wire format hold with room to spare. The bytes
+    /// the broker does copy (the inline parts) stay within `max_message_size`.
+    @inlinable public static var maxMemfdCarriedMessageLength: Int { 1 << 31 }
     /// Smallest memfd threshold a peer may ask for: below a page, mapping costs more than copying.
     @inlinable public static var minMemfdThreshold: Int { 4096 }
     /// Largest size a negotiation line may name (1 TiB): any more is a typo or an attack,

@@ -21,8 +21,10 @@ public enum KDBusPartsList {
     }
 
     /// The parts of `list`: only payload items, memfd indices below `memfdCount`, each used
-    /// exactly once, the total at most `maxMessageSize` and not zero.
-    public static func parse(_ list: UnsafeRawBufferPointer, memfdCount: Int, maxMessageSize: Int) throws(KDBusPartsError) -> [Part] {
+    /// exactly once, the total not zero and at most `KDBusLimits.maxMemfdCarriedMessageLength`,
+    /// and the bytes a reader copies — every part but the largest memfd (`splicedPart`), which
+    /// is mapped — at most `maxCopiedBytes` (the broker's `max_message_size`).
+    public static func parse(_ list: UnsafeRawBufferPointer, memfdCount: Int, maxCopiedBytes: Int) throws(KDBusPartsError) -> [Part] {
         let contents: KDBusSliceContents
         do { contents = try KDBusSliceReader.read(list) } catch { throw .items(error) }
         guard contents.header.sequence == 0 else { throw .reservedNotZero }
@@ -32,15 +34,29 @@ public enum KDBusPartsList {
         for item in contents.items {
             let part = try part(for: item, in: list, used: &used)
             // Compared before adding: a memfd length near Int.max must not overflow the sum.
-            guard part.length <= maxMessageSize - total else {
-                throw .tooLarge(before: total, part: part.length, limit: maxMessageSize)
+            guard part.length <= KDBusLimits.maxMemfdCarriedMessageLength - total else {
+                throw .tooLarge(before: total, part: part.length, limit: KDBusLimits.maxMemfdCarriedMessageLength)
             }
             total += part.length
             parts.append(part)
         }
         if let unused = used.firstIndex(of: false) { throw .memfdUnused(unused) }
         guard total > 0 else { throw .empty }
+        let copied = total - (splicedPart(of: parts).map { parts[$0].length } ?? 0)
+        guard copied <= maxCopiedBytes else { throw .copiedTooLarge(copied, limit: maxCopiedBytes) }
         return parts
+    }
+
+    /// The position in `parts` of the memfd part a reader maps rather than copies: the
+    /// largest (the first of equals). Only one can be mapped in place, since a mapping starts
+    /// on a page boundary and the bytes around it rarely end on one (`SplicedMapping`).
+    public static func splicedPart(of parts: [Part]) -> Int? {
+        var best: Int?
+        for (position, part) in parts.enumerated() {
+            guard case .memfd = part else { continue }
+            if best.map({ part.length > parts[$0].length }) ?? true { best = position }
+        }
+        return best
     }
 
     private static func part(for item: KDBusItem, in list: UnsafeRawBufferPointer, used: inout [Bool]) throws(KDBusPartsError) -> Part {
@@ -74,8 +90,11 @@ public enum KDBusPartsError: Error, Sendable, Hashable, CustomStringConvertible 
     case memfdReused(Int)
     case memfdUnused(Int)
     case memfdLength(Int, UInt64)
-    /// The parts before one add up to `before`; with that one of `part` bytes they pass `limit`.
+    /// The parts before one add up to `before`; with that one of `part` bytes they pass `limit`
+    /// (`KDBusLimits.maxMemfdCarriedMessageLength`).
     case tooLarge(before: Int, part: Int, limit: Int)
+    /// The parts a reader must copy (all but the mapped memfd) add up to more than `limit`.
+    case copiedTooLarge(Int, limit: Int)
     case empty
 
     public var description: String {
@@ -88,7 +107,9 @@ public enum KDBusPartsError: Error, Sendable, Hashable, CustomStringConvertible 
         case .memfdUnused(let index): "memfd \(index) is not used by any part"
         case .memfdLength(let index, let length): "memfd \(index) has item length \(length)"
         case .tooLarge(let before, let part, let limit):
-            "parts add up to more than max_message_size=\(limit): \(before) bytes, then a part of \(part)"
+            "parts add up to more than \(limit) bytes: \(before) bytes, then a part of \(part)"
+        case .copiedTooLarge(let copied, let limit):
+            "the parts besides the largest memfd add up to \(copied) bytes, more than max_message_size=\(limit)"
         case .empty: "the parts add up to nothing"
         }
     }

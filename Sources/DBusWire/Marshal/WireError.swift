@@ -11,8 +11,9 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case badMessageType(UInt8)
         /// The protocol version is not 1.
         case badProtocolVersion(UInt8)
-        /// The whole message would exceed `ProtocolLimits.maxMessageLength`; carries its length.
-        case messageTooLong(Int)
+        /// The whole message would exceed the limit it is held to (`MessageSizeLimits`); carries
+        /// its length and that limit.
+        case messageTooLong(Int, limit: Int)
         /// The header fields array does not end exactly at its declared length.
         case headerFieldsLength(Int)
         /// Header field code 0, which the specification declares invalid.
@@ -42,8 +43,9 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case stringContainsNul
         /// A string is not followed by its NUL terminator.
         case missingNulTerminator
-        /// An array declares more than `ProtocolLimits.maxArrayLength` bytes.
-        case arrayTooLong(Int)
+        /// An array declares more bytes than its limit (`ProtocolLimits.maxArrayLength`, or for an
+        /// `ay` `MessageSizeLimits.maxByteArrayLength`); carries its length and that limit.
+        case arrayTooLong(Int, limit: Int)
         /// An array's elements do not end exactly at its declared length (or are not a whole
         /// number of fixed-size elements).
         case arrayLengthMismatch(declared: Int)
@@ -82,7 +84,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case .badByteOrder(let b): return "byte order is \(Self.describe(byte: b)); it must be 'l' or 'B'"
         case .badMessageType(let t): return "message type \(t) is not 1 (call), 2 (return), 3 (error) or 4 (signal)"
         case .badProtocolVersion(let v): return "protocol version is \(v); only \(ProtocolLimits.majorProtocolVersion) exists"
-        case .messageTooLong(let n): return "message is \(n) bytes; the limit is \(ProtocolLimits.maxMessageLength)"
+        case .messageTooLong(let n, let limit): return "message is \(n) bytes; the limit is \(limit)"
         case .headerFieldsLength(let n): return "header fields do not end at their declared length of \(n) bytes"
         case .invalidHeaderFieldCode: return "header field code 0 is invalid"
         case .headerFieldWrongType(let field, let found):
@@ -99,7 +101,7 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidUTF8: return "string is not valid UTF-8"
         case .stringContainsNul: return "string contains a NUL byte"
         case .missingNulTerminator: return "string is not followed by a NUL byte"
-        case .arrayTooLong(let n): return "array is \(n) bytes; the limit is \(ProtocolLimits.maxArrayLength)"
+        case .arrayTooLong(let n, let limit): return "array is \(n) bytes; the limit is \(limit)"
         case .arrayLengthMismatch(let n): return "array elements do not end at the declared length of \(n) bytes"
         case .nestingTooDeep: return "containers and variants nest more than \(ProtocolLimits.maxTotalNesting) deep"
         case .unixFDIndexOutOfRange(let index, let count):
@@ -122,5 +124,16 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         }
         let hex = String(byte, radix: 16)
         return "0x" + (hex.count == 1 ? "0" + hex : hex)
+    }
+}
+
+extension WireError.Rule {
+    /// Whether this is a length limit of `MessageSizeLimits` (a message or an array too long),
+    /// which a path with larger limits may lift.
+    public var isLengthLimit: Bool {
+        switch self {
+        case .messageTooLong, .arrayTooLong: true
+        default: false
+        }
     }
 }

@@ -73,7 +73,8 @@ extension WireReader {
     ) throws(WireError) {
         try enterNesting(depth)
         let elementCode = s[elementIndex]
-        let array = try beginArray(elementAlignment: TypeCode.alignment(elementCode))
+        let maxLength = elementCode == UInt8(ascii: "y") ? maxByteArrayLength : ProtocolLimits.maxArrayLength
+        let array = try beginArray(elementAlignment: TypeCode.alignment(elementCode), maxLength: maxLength)
         let fixedSize = TypeCode.uncheckedFixedSize(elementCode)
         if fixedSize > 0 {
             if array.count % fixedSize != 0 {

@@ -35,7 +35,7 @@ extension WireReader {
             return .variant(try readValue(of: innerType, depth: depth + 1))
         case .array(.byte):
             try enterNesting(depth + 1)
-            let array = try beginArray(elementAlignment: 1)
+            let array = try beginArray(elementAlignment: 1, maxLength: maxByteArrayLength)
             position = array.end
             return .bytes(Array(UnsafeRawBufferPointer(rebasing: buffer[array.start..<array.end])))
         case .array(let element):

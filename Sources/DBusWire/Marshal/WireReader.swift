@@ -23,6 +23,9 @@ public struct WireReader {
     public var limit: Int
     /// Number of fds the message carries; a unix fd index must be below it.
     public var unixFDCount: Int
+    /// Longest `ay` accepted (`MessageSizeLimits.maxByteArrayLength`); other arrays are held
+    /// to `ProtocolLimits.maxArrayLength`.
+    public var maxByteArrayLength = ProtocolLimits.maxArrayLength
 
     public init(
         buffer: UnsafeRawBufferPointer, byteOrder: ByteOrder, messageStart: Int = 0,
@@ -178,10 +181,11 @@ public struct WireReader {
 
     /// Reads an array's length and the padding to its first element (present even when the
     /// array is empty). Iterate with `hasMoreElements(in:)`.
-    public mutating func beginArray(elementAlignment: Int) throws(WireError) -> WireArray {
+    /// `maxLength` is the array's limit: `maxByteArrayLength` for an `ay`.
+    public mutating func beginArray(elementAlignment: Int, maxLength: Int = ProtocolLimits.maxArrayLength) throws(WireError) -> WireArray {
         let length = Int(try readFixed(UInt32.self))
-        if length > ProtocolLimits.maxArrayLength {
-            throw error(.arrayTooLong(length), at: position - 4)
+        if length > maxLength {
+            throw error(.arrayTooLong(length, limit: maxLength), at: position - 4)
         }
         try align(elementAlignment)
         try need(length)

@@ -11,6 +11,9 @@ public struct WireWriter {
     public private(set) var byteOrder: ByteOrder
     /// Nesting of containers and variants being written, checked against `ProtocolLimits.maxTotalNesting`.
     var depth = 0
+    /// Longest `ay` written (`MessageSizeLimits.maxByteArrayLength`); other arrays are held to
+    /// `ProtocolLimits.maxArrayLength`.
+    public var maxByteArrayLength = ProtocolLimits.maxArrayLength
 
     /// Where an open array's length goes and where its elements start; returned by `beginArray`.
     public struct ArrayMark: Sendable {
@@ -29,6 +32,7 @@ public struct WireWriter {
         bytes.removeAll(keepingCapacity: true)
         self.byteOrder = byteOrder
         depth = 0
+        maxByteArrayLength = ProtocolLimits.maxArrayLength
     }
 
     /// Number of bytes written so far; the offset of the next byte.
@@ -127,9 +131,9 @@ public struct WireWriter {
     }
 
     /// Ends an array: patches its length, which excludes the padding after the length.
-    public mutating func endArray(_ mark: ArrayMark) throws(WireError) {
+    public mutating func endArray(_ mark: ArrayMark, maxLength: Int = ProtocolLimits.maxArrayLength) throws(WireError) {
         let length = bytes.count - mark.contentStart
-        if length > ProtocolLimits.maxArrayLength { throw WireError(.arrayTooLong(length), at: mark.lengthOffset) }
+        if length > maxLength { throw WireError(.arrayTooLong(length, limit: maxLength), at: mark.lengthOffset) }
         let ordered = byteOrder == .little ? UInt32(length).littleEndian : UInt32(length).bigEndian
         withUnsafeBytes(of: ordered) { raw in
             for i in 0..<4 { bytes[mark.lengthOffset + i] = raw[i] }
@@ -177,7 +181,7 @@ public struct WireWriter {
         case .bytes(let v):
             let mark = beginArray(elementAlignment: 1)
             bytes.append(contentsOf: v)
-            try endArray(mark)
+            try endArray(mark, maxLength: maxByteArrayLength)
         case .array(let element, let elements):
             try appendArray(element: element, elements)
         case .dictionary(let key, let valueType, let entries):

@@ -6,16 +6,18 @@
 /// are compared field by field rather than whole (see WireVectorTests).
 extension Message {
     /// The message as bytes, in `byteOrder`. Throws when the message breaks a rule a
-    /// receiver would reject it for: serial 0, a missing required field, a bad name, a bad value.
-    public func encoded() throws(WireError) -> [UInt8] {
+    /// receiver would reject it for: serial 0, a missing required field, a bad name, a bad
+    /// value, a length past `limits`.
+    public func encoded(limits: MessageSizeLimits = .specification) throws(WireError) -> [UInt8] {
         var writer = WireWriter(byteOrder: byteOrder)
-        try encode(into: &writer)
+        try encode(into: &writer, limits: limits)
         return writer.bytes
     }
 
     /// Marshals into `writer` (reset first), so a connection can reuse one buffer.
-    public func encode(into writer: inout WireWriter) throws(WireError) {
+    public func encode(into writer: inout WireWriter, limits: MessageSizeLimits = .specification) throws(WireError) {
         writer.reset(byteOrder: byteOrder)
+        writer.maxByteArrayLength = limits.maxByteArrayLength
         try checkHeader()
         writer.appendByte(byteOrder.rawValue)
         writer.appendByte(type.rawValue)
@@ -43,7 +45,7 @@ extension Message {
         let bodyStart = writer.count
         for value in body { try writer.append(value) }
         let total = writer.count
-        if total > ProtocolLimits.maxMessageLength { throw WireError(.messageTooLong(total), at: 0) }
+        if total > limits.maxMessageLength { throw WireError(.messageTooLong(total, limit: limits.maxMessageLength), at: 0) }
         patchBodyLength(total - bodyStart, in: &writer)
     }
 

@@ -6,8 +6,8 @@ public enum MessageFraming {
     /// The total length of the message that starts `prefix`, or nil while fewer than
     /// `ProtocolLimits.fixedHeaderLength` bytes are available. Rejects what can be rejected
     /// this early: a bad byte order, and lengths that would exceed the limits (so a peer
-    /// cannot make us buffer more than `ProtocolLimits.maxMessageLength`).
-    public static func messageLength(prefix: UnsafeRawBufferPointer) throws(WireError) -> Int? {
+    /// cannot make us buffer more than `limits.maxMessageLength`).
+    public static func messageLength(prefix: UnsafeRawBufferPointer, limits: MessageSizeLimits = .specification) throws(WireError) -> Int? {
         guard prefix.count >= ProtocolLimits.fixedHeaderLength else { return nil }
         guard let order = ByteOrder(rawValue: prefix[0]) else {
             throw WireError(.badByteOrder(prefix[0]), at: 0)
@@ -15,11 +15,11 @@ public enum MessageFraming {
         let bodyLength = Int(load(prefix, at: 4, order))
         let fieldsLength = Int(load(prefix, at: 12, order))
         if fieldsLength > ProtocolLimits.maxArrayLength {
-            throw WireError(.arrayTooLong(fieldsLength), at: 12)
+            throw WireError(.arrayTooLong(fieldsLength, limit: ProtocolLimits.maxArrayLength), at: 12)
         }
         let headerLength = ProtocolLimits.fixedHeaderLength + fieldsLength
         let total = ((headerLength + 7) & ~7) + bodyLength
-        if total > ProtocolLimits.maxMessageLength { throw WireError(.messageTooLong(total), at: 4) }
+        if total > limits.maxMessageLength { throw WireError(.messageTooLong(total, limit: limits.maxMessageLength), at: 4) }
         return total
     }
 

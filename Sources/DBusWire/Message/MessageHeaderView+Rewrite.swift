@@ -40,7 +40,7 @@ extension MessageHeaderView {
         try writer.endArray(fields)
         writer.pad(to: 8)
         let total = writer.count + body.count
-        if total > ProtocolLimits.maxMessageLength { throw WireError(.messageTooLong(total), at: 0) }
+        if total > limits.maxMessageLength { throw WireError(.messageTooLong(total, limit: limits.maxMessageLength), at: 0) }
     }
 }
 
@@ -66,7 +66,7 @@ extension MessageHeaderView {
     /// For a forwarder that writes each message once, straight into the receiver's queue:
     /// no writer, no second copy. Unlike `rewriteHeader` it checks nothing, so the caller
     /// must: `sender` is a valid bus name (a broker's own unique name for the peer), and
-    /// the rewritten header plus the body stay within `ProtocolLimits.maxMessageLength`.
+    /// the rewritten header plus the body stay within `limits.maxMessageLength`.
     public func writeRewrittenHeader(sender: UnsafeRawBufferPointer, to output: UnsafeMutableRawPointer) -> Int {
         output.copyMemory(from: buffer.baseAddress!, byteCount: 12)
         var offset = ProtocolLimits.fixedHeaderLength

@@ -19,6 +19,8 @@ public struct MessageHeaderView {
     /// Index of the body: the header, padded to 8.
     public let bodyOffset: Int
     public let bodyLength: Int
+    /// The limits the message was validated against, which its body and any rewrite keep to.
+    public let limits: MessageSizeLimits
     /// REPLY_SERIAL, when present.
     public private(set) var replySerial: UInt32?
     /// UNIX_FDS, or 0 when absent.
@@ -45,7 +47,11 @@ public struct MessageHeaderView {
     /// body it will deliver with `validateBody(_:)` before anyone sees it. The kdbus path
     /// uses this to copy a body once, from the sender's arena into the receiver's pool, and
     /// validate it there (docs/kdbus-transport.md §6).
-    public init(validating buffer: UnsafeRawBufferPointer, unixFDsReceived: Int = 0, checkingBody: Bool = true) throws(WireError) {
+    ///
+    /// `limits`: how long the message and its byte arrays may be; D-Bus's own unless the
+    /// message came with memfd parts on the kdbus transport.
+    public init(validating buffer: UnsafeRawBufferPointer, unixFDsReceived: Int = 0, checkingBody: Bool = true,
+                limits: MessageSizeLimits = .specification) throws(WireError) {
         guard buffer.count >= ProtocolLimits.fixedHeaderLength else {
             throw WireError(.truncated(needed: ProtocolLimits.fixedHeaderLength, available: buffer.count), at: buffer.count)
         }
@@ -54,7 +60,7 @@ public struct MessageHeaderView {
         guard buffer[3] == ProtocolLimits.majorProtocolVersion else {
             throw WireError(.badProtocolVersion(buffer[3]), at: 3)
         }
-        guard let total = try MessageFraming.messageLength(prefix: buffer) else {
+        guard let total = try MessageFraming.messageLength(prefix: buffer, limits: limits) else {
             throw WireError(.truncated(needed: ProtocolLimits.fixedHeaderLength, available: buffer.count), at: buffer.count)
         }
         if buffer.count < total {
@@ -72,6 +78,7 @@ public struct MessageHeaderView {
         self.headerFieldsLength = Int(MessageFraming.load(buffer, at: 12, order))
         self.bodyLength = Int(MessageFraming.load(buffer, at: 4, order))
         self.bodyOffset = total - bodyLength
+        self.limits = limits
         try readHeaderFields()
         try checkRequiredFields()
         if unixFDCount > unixFDsReceived {
@@ -242,6 +249,7 @@ public struct MessageHeaderView {
             throw WireError(.bodyLengthMismatch(declared: bodyLength, used: body.count), at: bodyOffset)
         }
         var reader = WireReader(buffer: body, byteOrder: byteOrder, position: 0, limit: bodyLength, unixFDCount: unixFDCount)
+        reader.maxByteArrayLength = limits.maxByteArrayLength
         do {
             try reader.validateValues(signature: signature.bytes)
         } catch {

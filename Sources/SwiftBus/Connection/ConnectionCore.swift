@@ -96,8 +96,10 @@ final class ConnectionCore: Sendable {
         var message = message
         message.serial = state.nextSerial
         message.unixFDCount = fileDescriptors.count
+        // Through the arena, large byte arrays travel as memfds, which lifts D-Bus's limits (§8).
+        let limits: MessageSizeLimits = state.transport == .kdbus ? .memfdCarried : .specification
         let bytes: [UInt8]
-        do { bytes = try message.encoded() } catch { throw ConnectionError.invalidMessage(error) }
+        do { bytes = try message.encoded(limits: limits) } catch { throw ConnectionError.invalidMessage(error) }
         // Serial 0 is invalid, so the counter skips it when it wraps.
         state.nextSerial = state.nextSerial == .max ? 1 : state.nextSerial + 1
         state.outgoing.append(Outgoing(bytes: bytes, fileDescriptors: fileDescriptors, payloads: payloads))

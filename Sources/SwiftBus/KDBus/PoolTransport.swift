@@ -239,8 +239,9 @@ final class PoolTransport {
         return try decoded.get()
     }
 
-    /// The message of a slice: read in place when it is one inline part or ends in its one
-    /// memfd part, else joined from its parts (KDBusPayloadJoiner, shared with `KDBusChannel`).
+    /// The message of a slice: read in place when it is one inline part, else with its largest
+    /// memfd mapped between the other parts (KDBusPayloadJoiner, shared with `KDBusChannel`).
+    /// A message with memfd parts is held to the kdbus transport's limits, not D-Bus's (§8).
     static func decode(_ slice: UnsafeRawBufferPointer, memfds: [UnixFD], fileDescriptorCount: Int) throws(KDBusTransportError) -> Message {
         let contents: KDBusSliceContents
         do { contents = try KDBusSliceReader.read(slice) } catch { throw .badPayloadItems("\(error)") }
@@ -250,17 +251,17 @@ final class PoolTransport {
                 return try Message(decoding: UnsafeRawBufferPointer(rebasing: slice[range]), unixFDsReceived: fileDescriptorCount)
             }
             let raw = memfds.map { $0.rawValue ?? -1 }
-            // A trailing memfd part is decoded from a mapping placed after the inline bytes,
+            // The largest memfd part is decoded from a mapping placed among the other bytes,
             // so its bytes are copied once, into the decoded value, not joined first.
             let spliced: Result<Message, any Error>?
             do {
                 spliced = try KDBusPayloadJoiner.withSpliced(contents.items, slice: slice, memfds: raw) { bytes in
-                    Result { try Message(decoding: bytes, unixFDsReceived: fileDescriptorCount) }
+                    Result { try Message(decoding: bytes, unixFDsReceived: fileDescriptorCount, limits: .memfdCarried) }
                 }
             } catch { throw KDBusTransportError.badPayloadItems("\(error)") }
             if let spliced { return try spliced.get() }
             let joined: [UInt8]
-            do { joined = try KDBusPayloadJoiner.join(contents.items, slice: slice, memfds: raw) } catch {
+            do { joined = try KDBusPayloadJoiner.join(contents.items[...], slice: slice, memfds: raw) } catch {
                 throw KDBusTransportError.badPayloadItems("\(error)")
             }
             return try Message(decoding: joined, unixFDsReceived: fileDescriptorCount)

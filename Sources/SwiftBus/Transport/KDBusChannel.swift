@@ -467,9 +467,10 @@ public final class KDBusChannel: @unchecked Sendable {
         return true
     }
 
-    /// Reads the message bytes of `message` in place: from the slice, or, when its one memfd
-    /// part is its last, from a mapping of the memfd placed right after the inline bytes;
-    /// other shapes with memfd parts are joined into a copy. Valid only until `release`.
+    /// Reads the message bytes of `message` in place: from the slice, or, when it has memfd
+    /// parts, from a mapping of the largest memfd between the other parts' bytes
+    /// (`SplicedMapping`). Valid only until `release`. A message with memfd parts may be past
+    /// D-Bus's limits: validate it against `MessageSizeLimits.memfdCarried`.
     public func withMessage<R>(_ message: KDBusReceivedMessage, _ body: (UnsafeRawBufferPointer) -> R) throws(KDBusChannelError) -> R {
         // The usual shape, one inline part, takes no `Result<R, _>`: its metadata, generic
         // over the caller's R, was looked up at run time on every message (~300 instructions).
@@ -481,7 +482,7 @@ public final class KDBusChannel: @unchecked Sendable {
                     if let read = try KDBusPayloadJoiner.withSpliced(message.items, slice: slice, memfds: message.memfds, body) {
                         return .success(read)
                     }
-                    let joined = try KDBusPayloadJoiner.join(message.items, slice: slice, memfds: message.memfds)
+                    let joined = try KDBusPayloadJoiner.join(message.items[...], slice: slice, memfds: message.memfds)
                     return .success(joined.withUnsafeBytes(body))
                 } catch {
                     return .failure(error)

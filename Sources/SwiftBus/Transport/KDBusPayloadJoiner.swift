@@ -27,18 +27,14 @@ enum KDBusPayloadJoiner {
 
     /// Every part joined, memfds mapped read-only after checking they are sealed against
     /// writes and long enough.
-    static func join(_ items: [KDBusItem], slice: UnsafeRawBufferPointer, memfds: [CInt]) throws(KDBusChannelError) -> [UInt8] {
+    static func join(_ items: ArraySlice<KDBusItem>, slice: UnsafeRawBufferPointer, memfds: [CInt]) throws(KDBusChannelError) -> [UInt8] {
         var joined: [UInt8] = []
         for item in items {
             switch item.type {
             case .payloadInline:
                 joined += slice[inlineRange(item, in: slice)]
             case .payloadMemfd:
-                let length = Int(clamping: slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound))
-                let index = Int(slice.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 8))
-                guard index < memfds.count else {
-                    throw .protocolViolation("payload-memfd item names memfd \(index) of \(memfds.count)")
-                }
+                let (index, length) = try memfdPart(item, slice: slice, memfdCount: memfds.count)
                 try append(memfd: memfds[index], length: length, to: &joined)
             default:
                 continue
@@ -47,24 +43,39 @@ enum KDBusPayloadJoiner {
         return joined
     }
 
-    /// Reads a message whose one memfd part is its last (a trailing `ay`, the usual shape)
-    /// without copying the memfd: its pages are mapped right after the inline bytes
-    /// (`SplicedMapping`). Nil when the message has another shape: join it instead.
+    /// Reads a message with memfd parts without copying the largest memfd's whole pages:
+    /// they are mapped between the bytes before and after it (`SplicedMapping`), which are
+    /// joined. Nil when the message has no memfd part: join it instead.
     static func withSpliced<R>(_ items: [KDBusItem], slice: UnsafeRawBufferPointer, memfds: [CInt],
                                _ body: (UnsafeRawBufferPointer) -> R) throws(KDBusChannelError) -> R? {
         let payloads = items.filter { $0.type == .payloadInline || $0.type == .payloadMemfd }
-        guard memfds.count == 1, let last = payloads.last, last.type == .payloadMemfd,
-              payloads.dropLast().allSatisfy({ $0.type == .payloadInline }) else { return nil }
-        let length = Int(clamping: slice.kdbusLoad(UInt64.self, at: last.payload.lowerBound))
-        let index = Int(slice.kdbusLoad(UInt32.self, at: last.payload.lowerBound + 8))
-        guard index == 0, length > 0 else { return nil }
-        var head: [UInt8] = []
-        for item in payloads.dropLast() { head += slice[inlineRange(item, in: slice)] }
-        let file = try checkedMemfd(memfds[0], length: length)
-        let read = head.withUnsafeBytes { bytes in
-            Result { () throws(Errno) in try SplicedMapping.map(head: bytes, file: file, length: length).withUnsafeBytes(body) }
+        var largest: (position: Int, index: Int, length: Int)?
+        for (position, item) in payloads.enumerated() where item.type == .payloadMemfd {
+            let (index, length) = try memfdPart(item, slice: slice, memfdCount: memfds.count)
+            if length > (largest?.length ?? 0) { largest = (position, index, length) }
+        }
+        guard let largest else { return nil }
+        let head = try join(payloads[..<largest.position], slice: slice, memfds: memfds)
+        let tail = try join(payloads[(largest.position + 1)...], slice: slice, memfds: memfds)
+        let file = try checkedMemfd(memfds[largest.index], length: largest.length)
+        let read = head.withUnsafeBytes { head in
+            tail.withUnsafeBytes { tail in
+                Result { () throws(Errno) in
+                    try SplicedMapping.map(head: head, file: file, length: largest.length, tail: tail).withUnsafeBytes(body)
+                }
+            }
         }
         do { return try read.get() } catch { throw .system("mapping a payload memfd", error) }
+    }
+
+    /// The memfd index and length a payload-memfd item names (the index checked).
+    private static func memfdPart(_ item: KDBusItem, slice: UnsafeRawBufferPointer, memfdCount: Int) throws(KDBusChannelError) -> (Int, Int) {
+        let length = Int(clamping: slice.kdbusLoad(UInt64.self, at: item.payload.lowerBound))
+        let index = Int(slice.kdbusLoad(UInt32.self, at: item.payload.lowerBound + 8))
+        guard index < memfdCount else {
+            throw .protocolViolation("payload-memfd item names memfd \(index) of \(memfdCount)")
+        }
+        return (index, length)
     }
 
     private static func append(memfd raw: CInt, length: Int, to joined: inout [UInt8]) throws(KDBusChannelError) {
