@@ -1,5 +1,6 @@
 // KDBus Payload Tests: large byte arrays as sealed memfd parts through swiftbusd, to pool and classic receivers.
 import Foundation
+import DBusWire
 import SwiftBus
 import Testing
 
@@ -38,5 +39,38 @@ struct KDBusPayloadTests {
         #expect(parts == (server == .kdbus ? 1 : 0))
         let made = try await pair.proxy.call(TestInterface.makePayload, 3 * 1024 * 1024)
         #expect(try made.bytes == patternPayload(3 * 1024 * 1024, seed: 3))
+    }
+
+    @Test("a 1 GiB byte array, past D-Bus's limits, travels pool to pool; a classic receiver's caller gets LimitsExceeded")
+    func oneGiB() async throws {
+        let payload = patternPayload(1 << 30, seed: 11)
+        let clock = ContinuousClock()
+        let pool = try await ServedPair(on: .swiftbusd, server: Side.kdbus.options, client: .default)
+        let start = clock.now
+        let (count, digest) = try await pool.proxy.call(TestInterface.digest, payload, timeout: .seconds(120))
+        print("1 GiB ay, kdbus client → kdbus server: \(clock.now - start)")
+        #expect(count == UInt64(payload.count))
+        #expect(digest == payloadDigest(payload))
+
+        let classic = try await ServedPair(on: .swiftbusd, server: Side.classic.options, client: .default)
+        do {
+            _ = try await classic.proxy.call(TestInterface.digest, payload, timeout: .seconds(120))
+            Issue.record("a classic receiver was sent 1 GiB")
+        } catch let error as DBusError {
+            #expect(error.name == "org.freedesktop.DBus.Error.LimitsExceeded")
+            #expect(error.message.contains("is a classic connection"), "\(error)")
+        }
+        let (small, _) = try await classic.proxy.call(TestInterface.digest, [1, 2, 3])
+        #expect(small == 3, "the caller and the classic receiver are still served")
+    }
+
+    @Test("on a classic connection a message past D-Bus's limits is refused before it is sent, with the limit named")
+    func classicSenderRefusesOversized() async throws {
+        let pair = try await ServedPair(on: .swiftbusd, server: Side.kdbus.options, client: Side.classic.options)
+        let payload = patternPayload(ProtocolLimits.maxArrayLength + 1, seed: 1)
+        let error = await #expect(throws: ConnectionError.self) { try await pair.proxy.call(TestInterface.digest, payload) }
+        #expect("\(error.map { $0 } as Any)".contains("the limit is \(ProtocolLimits.maxArrayLength)"), "\(error.map { $0 } as Any)")
+        let (small, _) = try await pair.proxy.call(TestInterface.digest, [1, 2, 3])
+        #expect(small == 3)
     }
 }

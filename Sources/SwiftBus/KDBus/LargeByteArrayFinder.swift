@@ -10,10 +10,13 @@ enum LargeByteArrayFinder {
     /// The content ranges, in message order, at most `KDBusLimits.maxMemfdParts`.
     static func ranges(in message: UnsafeRawBufferPointer, threshold: Int) throws(WireError) -> [Range<Int>] {
         guard message.count >= threshold else { return [] }
-        let view = try MessageHeaderView(validating: message, unixFDsReceived: ProtocolLimits.maxUnixFDsPerMessage)
+        // The arena path marshals with the kdbus transport's limits; the finder reads the same.
+        let view = try MessageHeaderView(validating: message, unixFDsReceived: ProtocolLimits.maxUnixFDsPerMessage,
+                                         limits: .memfdCarried)
         let types = try Signature(view.signature.string).types
         var reader = WireReader(buffer: message, byteOrder: view.byteOrder, position: view.bodyOffset,
                                 limit: view.bodyOffset + view.bodyLength, unixFDCount: ProtocolLimits.maxUnixFDsPerMessage)
+        reader.maxByteArrayLength = view.limits.maxByteArrayLength
         var found: [Range<Int>] = []
         for type in types { try walk(type, &reader, threshold: threshold, into: &found) }
         return Array(found.prefix(KDBusLimits.maxMemfdParts))
@@ -22,7 +25,7 @@ enum LargeByteArrayFinder {
     private static func walk(_ type: SignatureType, _ reader: inout WireReader, threshold: Int, into found: inout [Range<Int>]) throws(WireError) {
         switch type {
         case .array(.byte):
-            let array = try reader.beginArray(elementAlignment: 1)
+            let array = try reader.beginArray(elementAlignment: 1, maxLength: reader.maxByteArrayLength)
             if array.count >= threshold { found.append(array.start..<array.end) }
             reader.position = array.end
         case .array(let element):
