@@ -1,0 +1,63 @@
+// Message Size Limits Tests: D-Bus's limits, and the kdbus transport's for memfd-carried messages.
+import DBusWire
+import Testing
+
+@Suite("message size limits")
+struct MessageSizeLimitsTests {
+    static func signal(_ body: [DBusValue]) -> Message {
+        var message = Message.signal(path: "/a", interface: "a.b", member: "C", body: body)
+        message.serial = 1
+        return message
+    }
+
+    static func validate(_ bytes: [UInt8], limits: MessageSizeLimits) throws(WireError) {
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(WireError) in _ = try MessageHeaderView(validating: raw, limits: limits) }
+        }.get()
+    }
+
+    @Test("an ay past 64 MiB: refused by D-Bus's limits with the limit named, accepted by the memfd-carried ones, both ways")
+    func byteArrayPastSpecification() throws {
+        let payload = [UInt8](repeating: 5, count: ProtocolLimits.maxArrayLength + 1)
+        let message = Self.signal([.bytes(payload)])
+        let unsent = #expect(throws: WireError.self) { _ = try message.encoded() }
+        #expect(unsent?.rule == .arrayTooLong(payload.count, limit: ProtocolLimits.maxArrayLength))
+        let bytes = try message.encoded(limits: .memfdCarried)
+        let refused = #expect(throws: WireError.self) { try Self.validate(bytes, limits: .specification) }
+        #expect(refused?.rule == .arrayTooLong(payload.count, limit: ProtocolLimits.maxArrayLength))
+        #expect(refused?.rule.isLengthLimit == true)
+        try Self.validate(bytes, limits: .memfdCarried)
+        #expect(try Message(decoding: bytes, limits: .memfdCarried).body == [.bytes(payload)])
+        #expect(throws: WireError.self) { try Message(decoding: bytes) }
+    }
+
+    @Test("other arrays keep the 64 MiB limit under the memfd-carried limits: they are read element by element")
+    func otherArraysKeepTheirLimit() throws {
+        var bytes = try Self.signal([.array(element: .uint32, [.uint32(1)])]).encoded()
+        let bodyStart = bytes.count - 8
+        let declared = UInt32(ProtocolLimits.maxArrayLength + 4)
+        withUnsafeBytes(of: declared.littleEndian) { for (i, byte) in $0.enumerated() { bytes[bodyStart + i] = byte } }
+        let error = #expect(throws: WireError.self) { try Self.validate(bytes, limits: .memfdCarried) }
+        #expect(error?.rule == .arrayTooLong(Int(declared), limit: ProtocolLimits.maxArrayLength))
+
+        var writer = WireWriter()
+        writer.maxByteArrayLength = MessageSizeLimits.memfdCarried.maxByteArrayLength
+        let mark = writer.beginArray(elementAlignment: 4)
+        for _ in 0..<(ProtocolLimits.maxArrayLength / 4 + 1) { writer.appendUInt32(1) }
+        let written = #expect(throws: WireError.self) { try writer.endArray(mark) }
+        #expect(written?.rule == .arrayTooLong(ProtocolLimits.maxArrayLength + 4, limit: ProtocolLimits.maxArrayLength))
+    }
+
+    @Test("a declared length past 2 GiB is refused from the fixed header alone, under either limits")
+    func messagePastMemfdCarried() {
+        var prefix: [UInt8] = [UInt8(ascii: "l"), 4, 0, 1]
+        prefix += withUnsafeBytes(of: UInt32(1 << 31).littleEndian, Array.init)  // body length
+        prefix += [1, 0, 0, 0, 0, 0, 0, 0]
+        for limits in [MessageSizeLimits.specification, .memfdCarried] {
+            let error = #expect(throws: WireError.self) {
+                _ = try prefix.withUnsafeBytes { raw in try MessageFraming.messageLength(prefix: raw, limits: limits) }
+            }
+            #expect(error?.rule == .messageTooLong((1 << 31) + 16, limit: limits.maxMessageLength))
+        }
+    }
+}
