@@ -14,6 +14,7 @@ public func fuzzMessageParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     let view = try? MessageHeaderView(validating: raw, unixFDsReceived: fuzzFDsReceived)
     let decoded = try? Message(decoding: raw, unixFDsReceived: fuzzFDsReceived)
     precondition((view == nil) == (decoded == nil), "header view and decoder disagree")
+    checkMemfdCarriedLimits(raw, view: view, decoded: decoded)
     checkSplitValidation(raw, whole: view != nil)
     guard let view, let message = decoded else { return 0 }
     precondition(framed == size, "framing length \(String(describing: framed)) for a valid \(size)-byte message")
@@ -21,6 +22,17 @@ public func fuzzMessageParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     checkReencoding(message)
     checkRewrite(view, of: message)
     return 0
+}
+
+/// The kdbus transport's limits only lift lengths, which no input this small can reach:
+/// they must accept and decode exactly what D-Bus's own limits do.
+func checkMemfdCarriedLimits(_ raw: UnsafeRawBufferPointer, view: MessageHeaderView?, decoded: Message?) {
+    guard raw.count < ProtocolLimits.maxArrayLength else { return }
+    let large = try? MessageHeaderView(validating: raw, unixFDsReceived: fuzzFDsReceived, limits: .memfdCarried)
+    precondition((large == nil) == (view == nil), "memfd-carried limits disagree with D-Bus's on a small message")
+    let largeDecoded = try? Message(decoding: raw, unixFDsReceived: fuzzFDsReceived, limits: .memfdCarried)
+    // Compared as bytes: a decoded NaN is not equal to itself.
+    precondition((try? largeDecoded?.encoded()) == (try? decoded?.encoded()), "memfd-carried decoding differs")
 }
 
 /// The kdbus path validates a header first and its body later, where it was copied to:

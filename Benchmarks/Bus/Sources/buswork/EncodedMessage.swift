@@ -9,11 +9,12 @@ struct EncodedMessage {
     private(set) var bytes: [UInt8]
 
     /// `message` must use the host byte order (the factories' default), so the serial can be
-    /// stored as a native integer.
-    init(_ message: Message) throws(BenchError) {
+    /// stored as a native integer. `limits`: D-Bus's, unless the message's large array
+    /// travels as a memfd on the kdbus transport (docs/kdbus-transport.md §8).
+    init(_ message: Message, limits: MessageSizeLimits = .specification) throws(BenchError) {
         var copy = message
         copy.serial = 1
-        do { bytes = try copy.encoded() } catch { throw .protocolViolation("encode \(message.member ?? "?"): \(error)") }
+        do { bytes = try copy.encoded(limits: limits) } catch { throw .protocolViolation("encode \(message.member ?? "?"): \(error)") }
     }
 
     /// Stores `serial` into the bytes.

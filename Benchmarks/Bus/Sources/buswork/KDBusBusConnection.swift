@@ -66,7 +66,9 @@ final class KDBusBusConnection {
             outcome = try channel.withMessage(message) { bytes in
                 Result { () throws(BenchError) in
                     let view: MessageHeaderView
-                    do { view = try MessageHeaderView(validating: bytes) } catch { throw .protocolViolation("invalid message from the bus: \(error)") }
+                    // A message with memfd parts may be past D-Bus's limits (§8).
+                    let limits: MessageSizeLimits = message.memfds.isEmpty ? .specification : .memfdCarried
+                    do { view = try MessageHeaderView(validating: bytes, limits: limits) } catch { throw .protocolViolation("invalid message from the bus: \(error)") }
                     return try body(view)
                 }
             }

@@ -70,7 +70,8 @@ struct KDBusWorkloads {
     /// `count` sequential Put calls with `payload` bytes; prints calls/s and payload MiB/s.
     func largeCalls(payload: Int, count: Int, path: PayloadPath = .arena) throws(BenchError) {
         let connection = try KDBusBusConnection(address: address, largestMessage: path == .arena ? payload : 64 * 1024)
-        var call = try EncodedMessage(BenchProtocol.call(BenchProtocol.put, payload: payload, destination: BenchProtocol.kdbusServiceName))
+        var call = try EncodedMessage(BenchProtocol.call(BenchProtocol.put, payload: payload, destination: BenchProtocol.kdbusServiceName),
+                                      limits: path == .arena ? .specification : .memfdCarried)
         // A raw descriptor, closed on the way out: the made-once memfd outlives every call.
         let made: CInt? = path == .once ? try Self.sealedPayload(of: call.bytes, payload: payload) : nil
         defer { if let made { _ = Glibc.close(made) } }
