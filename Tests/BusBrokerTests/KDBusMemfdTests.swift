@@ -24,6 +24,15 @@ struct KDBusMemfdTests {
         return (Array(bytes[..<start]), memfd, Array(bytes[(start + count)...]))
     }
 
+    /// A kdbus sender, a pool receiver and a classic receiver, connected to `broker`.
+    static func peers(on broker: BrokerProcess) throws -> (sender: KDBusTestClient, pool: KDBusTestClient, classic: TestClient) {
+        let sender = try KDBusTestClient(address: broker.address)
+        let pool = try KDBusTestClient(address: broker.address)
+        let classic = try TestClient(address: broker.address)
+        try classic.connect()
+        return (sender, pool, classic)
+    }
+
     /// Sends `message` through `sender`'s arena with its leading `ay` as a memfd part.
     static func sendSplit(_ message: Message, payloadCount: Int, from sender: KDBusTestClient) throws {
         let (head, memfd, tail) = try split(message, payloadCount: payloadCount)
@@ -96,10 +105,7 @@ struct KDBusMemfdTests {
     func oversizedUnicast() throws {
         let broker = try BrokerProcess()
         defer { broker.stop() }
-        let sender = try KDBusTestClient(address: broker.address)
-        let pool = try KDBusTestClient(address: broker.address)
-        let classic = try TestClient(address: broker.address)
-        try classic.connect()
+        let (sender, pool, classic) = try Self.peers(on: broker)
         var payload = [UInt8](repeating: 3, count: Self.oversizedPayload)
         payload[payload.count - 1] = 0xEE
 
@@ -112,8 +118,8 @@ struct KDBusMemfdTests {
         #expect(received.sender == sender.uniqueName)
         #expect(pool.received.last?.memfds.count == 1, "the pool receiver got the memfd, not a copy")
 
-        // Inline bytes past max_message_size (32 MiB) would have ended the sender: only what
-        // the broker copies counts, and it mapped the memfd.
+        // The message is past max_message_size (32 MiB by default) too, which ends a sender
+        // only for the bytes the broker copies: it mapped the memfd.
         for destination in [classic.uniqueName, "org.freedesktop.DBus", "com.example.Nobody"] {
             var refused = Message.methodCall(path: "/big", interface: "com.example.Big", member: "Take", destination: destination,
                                              body: [.bytes(payload)])
@@ -133,10 +139,7 @@ struct KDBusMemfdTests {
     func oversizedBroadcast() throws {
         let broker = try BrokerProcess()
         defer { broker.stop() }
-        let sender = try KDBusTestClient(address: broker.address)
-        let pool = try KDBusTestClient(address: broker.address)
-        let classic = try TestClient(address: broker.address)
-        try classic.connect()
+        let (sender, pool, classic) = try Self.peers(on: broker)
         let rule = "type='signal',interface='com.example.Big'"
         try pool.addMatch(rule)
         _ = try classic.call(driverCall("AddMatch", [.string(rule)]))
