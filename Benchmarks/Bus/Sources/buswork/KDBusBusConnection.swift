@@ -66,9 +66,14 @@ final class KDBusBusConnection {
             outcome = try channel.withMessage(message) { bytes in
                 Result { () throws(BenchError) in
                     let view: MessageHeaderView
-                    // A message with memfd parts may be past D-Bus's limits (§8).
-                    let limits: MessageSizeLimits = message.memfds.isEmpty ? .specification : .memfdCarried
-                    do { view = try MessageHeaderView(validating: bytes, limits: limits) } catch { throw .protocolViolation("invalid message from the bus: \(error)") }
+                    do throws(WireError) {
+                        do throws(WireError) {
+                            view = try MessageHeaderView(validating: bytes)
+                        } catch where error.rule.isLengthLimit && !message.memfds.isEmpty {
+                            // Past D-Bus's limits: allowed to a message with memfd parts (§8).
+                            view = try MessageHeaderView(validating: bytes, limits: .memfdCarried)
+                        }
+                    } catch { throw .protocolViolation("invalid message from the bus: \(error)") }
                     return try body(view)
                 }
             }
