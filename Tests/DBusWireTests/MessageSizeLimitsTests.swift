@@ -60,4 +60,19 @@ struct MessageSizeLimitsTests {
             #expect(error?.rule == .messageTooLong((1 << 31) + 16, limit: limits.maxMessageLength))
         }
     }
+
+    @Test("only byte arrays may take a message past 128 MiB: a longer string is refused before its bytes are read, after an ay too")
+    func onlyByteArraysPassTheLimit() throws {
+        let long = String(repeating: "a", count: ProtocolLimits.maxMessageLength + 1)
+        var bytes = try Self.signal([.string(long)]).encoded(limits: .memfdCarried)
+        bytes[bytes.count - 2] = 0xFF  // invalid UTF-8 at the string's end: never reached
+        let refused = #expect(throws: WireError.self) { try Self.validate(bytes, limits: .memfdCarried) }
+        #expect(refused?.rule == .tooLongOutsideByteArrays(ProtocolLimits.maxMessageLength + 5, limit: ProtocolLimits.maxMessageLength))
+
+        // The same length as an ay, then a string: the ay's contents are not counted.
+        let payload = [UInt8](repeating: 1, count: ProtocolLimits.maxMessageLength + 1)
+        let mixed = try Self.signal([.bytes(payload), .string("after")]).encoded(limits: .memfdCarried)
+        try Self.validate(mixed, limits: .memfdCarried)
+        #expect(try Message(decoding: mixed, limits: .memfdCarried).body == [.bytes(payload), .string("after")])
+    }
 }

@@ -43,6 +43,9 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case stringContainsNul
         /// A string is not followed by its NUL terminator.
         case missingNulTerminator
+        /// Past D-Bus's message length in anything but `ay` contents (only those may take a
+        /// message past D-Bus's limits); carries the bytes and the limit.
+        case tooLongOutsideByteArrays(Int, limit: Int)
         /// An array declares more bytes than its limit (`ProtocolLimits.maxArrayLength`, or for an
         /// `ay` `MessageSizeLimits.maxByteArrayLength`); carries its length and that limit.
         case arrayTooLong(Int, limit: Int)
@@ -102,6 +105,8 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         case .stringContainsNul: return "string contains a NUL byte"
         case .missingNulTerminator: return "string is not followed by a NUL byte"
         case .arrayTooLong(let n, let limit): return "array is \(n) bytes; the limit is \(limit)"
+        case .tooLongOutsideByteArrays(let n, let limit):
+            return "message has \(n) bytes outside byte arrays; the limit is \(limit) (only byte arrays may pass it)"
         case .arrayLengthMismatch(let n): return "array elements do not end at the declared length of \(n) bytes"
         case .nestingTooDeep: return "containers and variants nest more than \(ProtocolLimits.maxTotalNesting) deep"
         case .unixFDIndexOutOfRange(let index, let count):

@@ -73,8 +73,11 @@ extension WireReader {
     ) throws(WireError) {
         try enterNesting(depth)
         let elementCode = s[elementIndex]
-        let maxLength = elementCode == UInt8(ascii: "y") ? maxByteArrayLength : ProtocolLimits.maxArrayLength
-        let array = try beginArray(elementAlignment: TypeCode.alignment(elementCode), maxLength: maxLength)
+        if elementCode == TypeCode.byte {
+            skipByteArray(try beginArray(elementAlignment: 1, maxLength: maxByteArrayLength))
+            return
+        }
+        let array = try beginArray(elementAlignment: TypeCode.alignment(elementCode))
         let fixedSize = TypeCode.uncheckedFixedSize(elementCode)
         if fixedSize > 0 {
             if array.count % fixedSize != 0 {
@@ -83,6 +86,7 @@ extension WireReader {
             position = array.end
             return
         }
+        try checkExamined(upTo: array.end)
         while try hasMoreElements(in: array) {
             var index = elementIndex
             try validateValue(signature: s, at: &index, depth: depth)

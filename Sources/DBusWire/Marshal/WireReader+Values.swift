@@ -36,7 +36,7 @@ extension WireReader {
         case .array(.byte):
             try enterNesting(depth + 1)
             let array = try beginArray(elementAlignment: 1, maxLength: maxByteArrayLength)
-            position = array.end
+            skipByteArray(array)
             return .bytes(Array(UnsafeRawBufferPointer(rebasing: buffer[array.start..<array.end])))
         case .array(let element):
             try enterNesting(depth + 1)

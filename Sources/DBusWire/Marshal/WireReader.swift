@@ -26,6 +26,10 @@ public struct WireReader {
     /// Longest `ay` accepted (`MessageSizeLimits.maxByteArrayLength`); other arrays are held
     /// to `ProtocolLimits.maxArrayLength`.
     public var maxByteArrayLength = ProtocolLimits.maxArrayLength
+    /// Bytes of `ay` contents validated by their length alone, without reading them. A
+    /// message may pass D-Bus's limits only by these (`checkExamined`): everything else costs
+    /// validation work in proportion to its length.
+    public private(set) var skippedByteArrayBytes = 0
 
     public init(
         buffer: UnsafeRawBufferPointer, byteOrder: ByteOrder, messageStart: Int = 0,
@@ -108,6 +112,7 @@ public struct WireReader {
         let length = Int(try readFixed(UInt32.self))
         let start = position
         try need(length)
+        try checkExamined(upTo: start + length)
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[start..<(start + length)])
         do throws(UTF8Validation.Failure) {
             try UTF8Validation.check(bytes)
@@ -135,6 +140,7 @@ public struct WireReader {
     public mutating func readObjectPath() throws(WireError) -> WireString {
         let start = position
         let path = try readNameBytes()
+        try checkExamined(upTo: position)
         do throws(NameError) {
             try NameValidation.validate(path.bytes, as: .objectPath)
         } catch {
@@ -190,6 +196,23 @@ public struct WireReader {
         try align(elementAlignment)
         try need(length)
         return WireArray(start: position, end: position + length)
+    }
+
+    /// Notes `array`, an `ay` passed over by its length (see `skippedByteArrayBytes`).
+    @inline(__always) public mutating func skipByteArray(_ array: WireArray) {
+        skippedByteArrayBytes &+= array.count
+        position = array.end
+    }
+
+    /// Throws when reading on to `end` would examine more than D-Bus's message length of
+    /// anything but skipped `ay` contents: the bound on validation work per message, which a
+    /// message past D-Bus's limits (docs/kdbus-transport.md §8.1) could otherwise raise to
+    /// gigabytes of strings. Within D-Bus's limits it cannot fire.
+    @inline(__always) func checkExamined(upTo end: Int) throws(WireError) {
+        let examined = end - messageStart - skippedByteArrayBytes
+        if examined > ProtocolLimits.maxMessageLength {
+            throw error(.tooLongOutsideByteArrays(examined, limit: ProtocolLimits.maxMessageLength), at: position)
+        }
     }
 
     /// True while elements remain; throws when the last element ran past the declared length.

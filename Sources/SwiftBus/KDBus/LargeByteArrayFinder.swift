@@ -27,7 +27,7 @@ enum LargeByteArrayFinder {
         case .array(.byte):
             let array = try reader.beginArray(elementAlignment: 1, maxLength: reader.maxByteArrayLength)
             if array.count >= threshold { found.append(array.start..<array.end) }
-            reader.position = array.end
+            reader.skipByteArray(array)
         case .array(let element):
             let array = try reader.beginArray(elementAlignment: element.alignment)
             while try reader.hasMoreElements(in: array) { try walk(element, &reader, threshold: threshold, into: &found) }
