@@ -41,7 +41,7 @@ struct KDBusPayloadTests {
         #expect(try made.bytes == patternPayload(3 * 1024 * 1024, seed: 3))
     }
 
-    @Test("a 1 GiB byte array, past D-Bus's limits, travels pool to pool; a classic receiver's caller gets LimitsExceeded")
+    @Test("a 1 GiB byte array, past D-Bus's limits, travels pool to pool as a call and as a reply; a classic receiver's caller gets LimitsExceeded")
     func oneGiB() async throws {
         let payload = patternPayload(1 << 30, seed: 11)
         let clock = ContinuousClock()
@@ -51,6 +51,16 @@ struct KDBusPayloadTests {
         print("1 GiB ay, kdbus client → kdbus server: \(clock.now - start)")
         #expect(count == UInt64(payload.count))
         #expect(digest == payloadDigest(payload))
+        let replyStart = clock.now
+        let made = try await pool.proxy.call(TestInterface.makePayload, UInt32(1 << 30), timeout: .seconds(120))
+        print("1 GiB MemfdPayload reply, kdbus server → kdbus client: \(clock.now - replyStart)")
+        #expect(made.count == 1 << 30)
+        // The pattern's byte i is (seed + i) mod 251: check both ends without making 1 GiB again.
+        let size = 1 << 30
+        let positions = [0, 1, 2, size - 3, size - 2, size - 1]
+        let ends: [UInt8] = try made.withUnsafeBytes { bytes in positions.map { bytes[$0] } }
+        let expected: [UInt8] = positions.map { UInt8((3 + $0) % 251) }
+        #expect(ends == expected, "the reply's bytes arrived as made")
 
         let classic = try await ServedPair(on: .swiftbusd, server: Side.classic.options, client: .default)
         do {
