@@ -64,7 +64,14 @@ struct MessageSizeLimitsTests {
     @Test("only byte arrays may take a message past 128 MiB: a longer string is refused before its bytes are read, after an ay too")
     func onlyByteArraysPassTheLimit() throws {
         let long = String(repeating: "a", count: ProtocolLimits.maxMessageLength + 1)
-        var bytes = try Self.signal([.string(long)]).encoded(limits: .memfdCarried)
+        let unsent = #expect(throws: WireError.self) { _ = try Self.signal([.string(long)]).encoded(limits: .memfdCarried) }
+        #expect(unsent?.rule == .tooLongOutsideByteArrays(ProtocolLimits.maxMessageLength + 6, limit: ProtocolLimits.maxMessageLength))
+        // Marshalled by hand past the writer's check, a reader refuses it too.
+        var bytes = try Self.signal([.string("x")]).encoded()
+        let bodyStart = bytes.count - 6  // "x": length, the byte, the NUL
+        bytes.removeLast(6)
+        bytes += withUnsafeBytes(of: UInt32(long.utf8.count).littleEndian, Array.init) + Array(long.utf8) + [0]
+        withUnsafeBytes(of: UInt32(bytes.count - bodyStart).littleEndian) { for (i, byte) in $0.enumerated() { bytes[4 + i] = byte } }
         bytes[bytes.count - 2] = 0xFF  // invalid UTF-8 at the string's end: never reached
         let refused = #expect(throws: WireError.self) { try Self.validate(bytes, limits: .memfdCarried) }
         #expect(refused?.rule == .tooLongOutsideByteArrays(ProtocolLimits.maxMessageLength + 5, limit: ProtocolLimits.maxMessageLength))

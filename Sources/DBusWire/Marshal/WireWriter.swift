@@ -14,6 +14,10 @@ public struct WireWriter {
     /// Longest `ay` written (`MessageSizeLimits.maxByteArrayLength`); other arrays are held to
     /// `ProtocolLimits.maxArrayLength`.
     public var maxByteArrayLength = ProtocolLimits.maxArrayLength
+    /// Bytes of `ay` contents written since the last reset: what a reader validates by length
+    /// alone (`WireReader.skippedByteArrayBytes`), so the only bytes a message may pass D-Bus's
+    /// length with.
+    public private(set) var byteArrayBytes = 0
 
     /// Where an open array's length goes and where its elements start; returned by `beginArray`.
     public struct ArrayMark: Sendable {
@@ -33,6 +37,7 @@ public struct WireWriter {
         self.byteOrder = byteOrder
         depth = 0
         maxByteArrayLength = ProtocolLimits.maxArrayLength
+        byteArrayBytes = 0
     }
 
     /// Number of bytes written so far; the offset of the next byte.
@@ -181,6 +186,7 @@ public struct WireWriter {
         case .bytes(let v):
             let mark = beginArray(elementAlignment: 1)
             bytes.append(contentsOf: v)
+            byteArrayBytes += v.count
             try endArray(mark, maxLength: maxByteArrayLength)
         case .array(let element, let elements):
             try appendArray(element: element, elements)

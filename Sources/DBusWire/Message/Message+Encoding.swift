@@ -46,6 +46,11 @@ extension Message {
         for value in body { try writer.append(value) }
         let total = writer.count
         if total > limits.maxMessageLength { throw WireError(.messageTooLong(total, limit: limits.maxMessageLength), at: 0) }
+        // As a reader checks (`WireReader.checkExamined`): only `ay` contents may pass 128 MiB.
+        let examined = total - bodyStart - writer.byteArrayBytes
+        if examined > ProtocolLimits.maxMessageLength {
+            throw WireError(.tooLongOutsideByteArrays(examined, limit: ProtocolLimits.maxMessageLength), at: bodyStart)
+        }
         patchBodyLength(total - bodyStart, in: &writer)
     }
 
