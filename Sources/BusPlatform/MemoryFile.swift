@@ -14,6 +14,24 @@ public enum MemoryFile {
         try file.truncate(toSize: size)
         return file
     }
+
+    /// Seals a payload memfd carries (docs/kdbus-transport.md §8): nothing about it can
+    /// change, for anyone, ever (kdbus asked the same of `KDBUS_ITEM_PAYLOAD_MEMFD`).
+    public static let payloadSeals: FileSeals = [.shrink, .grow, .write, .seal]
+
+    /// A memfd holding a copy of `bytes`, sealed with `payloadSeals`. Written with `pwrite`,
+    /// not through a mapping: the write seal cannot be added while a writable mapping exists.
+    public static func sealedPayload(_ bytes: UnsafeRawBufferPointer, name: String) throws(Errno) -> FileDescriptor {
+        let file = try create(name: name, size: bytes.count)
+        var written = 0
+        while written < bytes.count {
+            let count = try file.write(UnsafeRawBufferPointer(rebasing: bytes[written...]), atOffset: written)
+            if count == 0 { throw Errno(rawValue: EIO) }
+            written += count
+        }
+        try file.addSeals(payloadSeals)
+        return file
+    }
 }
 
 extension FileDescriptor {

@@ -20,8 +20,8 @@ struct KDBusOneCopyTests {
         let mapping: MappedRegion
         private var sends = 0
 
-        init(address: String) throws {
-            raw = try KDBusRawClient(address: address)
+        init(address: String, arenaSize: Int = 64 * 1024) throws {
+            raw = try KDBusRawClient(address: address, offer: KDBusOffer(poolSize: 64 * 1024, arenaSize: arenaSize))
             try raw.send(KDBusProtocolErrorTests.hello())
             let size = raw.agreement.arenaSize
             let file = try MemoryFile.create(name: "test-arena", size: size)
@@ -111,6 +111,31 @@ struct KDBusOneCopyTests {
             var (bytes, nul) = try Self.call(to: receiver.uniqueName, text: Self.longText, serial: 2)
             bytes[nul] = UInt8(ascii: "x")  // the string loses its terminator: the header is still valid
             try writer.send(bytes)
+            #expect(writer.raw.waitForDisconnect())
+            #expect(Self.takes(at: receiver).isEmpty, "the receiver got the invalid message")
+            #expect(try receiver.call(driverCall("GetId")).type == .methodReturn)
+            let lines = broker.log.split(separator: "\n").filter { $0.contains("disconnecting ") }
+            #expect(lines.count == 1 && lines.first?.contains("invalid message") == true, "log: \(broker.log)")
+        }
+    }
+
+    @Test("a body larger than the receiver's whole pool goes in a sealed memfd of the broker's, validated there first")
+    func bodyLargerThanThePool() async throws {
+        try await BrokerProcess.run { broker in
+            let receiver = try KDBusTestClient(address: broker.address)  // a 1 MiB pool
+            let writer = try ArenaWriter(address: broker.address, arenaSize: 4 * 1024 * 1024)
+            let text = String(repeating: "large ", count: 2 * 1024 * 1024 / 6)
+            let (bytes, nul) = try Self.call(to: receiver.uniqueName, text: text, serial: 2)
+            try writer.send(bytes)
+            let taken = Self.takes(at: receiver)
+            #expect(taken.map(\.body) == [[.string(text)]])
+            // The channel maps a payload memfd only once it proves sealed against writes,
+            // shrinking and growing: decoding it is the check.
+            #expect(receiver.received.last?.memfds.count == 1, "the body came as a memfd")
+
+            var invalid = try Self.call(to: receiver.uniqueName, text: text, serial: 3).bytes
+            invalid[nul] = UInt8(ascii: "x")
+            try writer.send(invalid)
             #expect(writer.raw.waitForDisconnect())
             #expect(Self.takes(at: receiver).isEmpty, "the receiver got the invalid message")
             #expect(try receiver.call(driverCall("GetId")).type == .methodReturn)

@@ -82,4 +82,17 @@ struct MessageSizeLimitsTests {
         try Self.validate(mixed, limits: .memfdCarried)
         #expect(try Message(decoding: mixed, limits: .memfdCarried).body == [.bytes(payload), .string("after")])
     }
+
+    @Test("a body of exactly 128 MiB outside byte arrays validates and decodes alike: the header is not counted")
+    func validationAndDecodingAgreeAtTheEdge() throws {
+        // u32 length + string + NUL = exactly 128 MiB of body; with the header, past 128 MiB.
+        let text = String(repeating: "b", count: ProtocolLimits.maxMessageLength - 5)
+        var message = Message.signal(path: "/a", interface: "a.b", member: "C", body: [.string(text)])
+        message.serial = 1
+        let bytes = try message.encoded(limits: .memfdCarried)
+        #expect(throws: WireError.self) { try Self.validate(bytes, limits: .specification) }
+        try Self.validate(bytes, limits: .memfdCarried)
+        let decoded = try Message(decoding: bytes, limits: .memfdCarried)
+        #expect(decoded.body.count == 1)
+    }
 }

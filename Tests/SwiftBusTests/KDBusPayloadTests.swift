@@ -18,6 +18,17 @@ struct KDBusPayloadTests {
         }
     }
 
+    @Test("a 10 MiB string, larger than the send arena and no byte array, travels both ways between every pair",
+          arguments: Side.allCases, Side.allCases)
+    func largeString(server: Side, client: Side) async throws {
+        let pair = try await ServedPair(on: .swiftbusd, server: server.options, client: client.options)
+        let text = String(repeating: "swiftbus ", count: 10 * 1024 * 1024 / 9)
+        let echoed = try await pair.proxy.call(TestInterface.echo, Variant(.string(text)), timeout: .seconds(60))
+        #expect(echoed.value == .string(text))
+        let (small, _) = try await pair.proxy.call(TestInterface.digest, [1, 2, 3])
+        #expect(small == 3, "both connections are still up")
+    }
+
     @Test("a 64 MiB byte array travels as a memfd part: pool to pool and pool to classic", arguments: Side.allCases)
     func sixtyFourMiB(server: Side) async throws {
         let pair = try await ServedPair(on: .swiftbusd, server: server.options, client: .default)

@@ -307,9 +307,14 @@ extension Broker {
         let wanted = pidfd == nil ? connection.agreement.metadata.subtracting(.pidfd) : connection.agreement.metadata
         var composer = KDBusSliceComposer(metadata: wanted, message: message, body: body, parts: parts)
         composer.metadataLength = metadataLength(wanted)
+        let sliceLength = composer.length
+        if parts == nil && sliceLength > connection.agreement.poolSize - KDBusLimits.poolControlSize {
+            if let pidfd { closeDescriptor(pidfd) }
+            return deliverSpilled(message, body: body, to: receiver, ownedFDs: fds, isUnicast: isUnicast)
+        }
         let slice: PoolSlice
         do throws(PoolError) {
-            slice = try connection.pool.allocate(composer.length)
+            slice = try connection.pool.allocate(sliceLength)
         } catch {
             for fd in fds { closeDescriptor(fd) }
             if let pidfd { closeDescriptor(pidfd) }
@@ -354,7 +359,7 @@ extension Broker {
         }
         // The pidfd travels after the message's fds, uncounted by the RECV (docs/kdbus-transport.md §7).
         connection.enqueue(
-            KDBusRecord.Receive(poolOffset: UInt64(slice.offset), length: UInt64(composer.length),
+            KDBusRecord.Receive(poolOffset: UInt64(slice.offset), length: UInt64(sliceLength),
                                 priority: kdbusState.currentPriority, fdCount: UInt16(fds.count),
                                 memfdCount: UInt16(descriptors.count - fds.count)),
             fds: pidfd.map { descriptors + [$0] } ?? descriptors)

@@ -75,7 +75,7 @@ extension Broker {
 /// The broker's side of a parts list: the memfd checks only it can make, and the join.
 enum KDBusSendParts {
     /// Seals a payload memfd must carry: nothing about it can change, ever.
-    static let requiredSeals: FileSeals = [.shrink, .grow, .write, .seal]
+    static let requiredSeals: FileSeals = MemoryFile.payloadSeals
 
     /// Why the memfds of a parts list were refused.
     enum MemfdError: Error, CustomStringConvertible {

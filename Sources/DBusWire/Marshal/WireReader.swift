@@ -30,6 +30,9 @@ public struct WireReader {
     /// message may pass D-Bus's limits only by these (`checkExamined`): everything else costs
     /// validation work in proportion to its length.
     public private(set) var skippedByteArrayBytes = 0
+    /// Where this reader started: `checkExamined` counts from here, so a reader of a body
+    /// counts the body alone whether or not its buffer holds the header too.
+    private let examinationStart: Int
 
     public init(
         buffer: UnsafeRawBufferPointer, byteOrder: ByteOrder, messageStart: Int = 0,
@@ -41,6 +44,7 @@ public struct WireReader {
         self.position = position ?? messageStart
         self.limit = min(limit ?? buffer.count, buffer.count)
         self.unixFDCount = unixFDCount
+        self.examinationStart = self.position
     }
 
     /// The offset of the next byte from the start of the message, as errors report it.
@@ -209,7 +213,7 @@ public struct WireReader {
     /// message past D-Bus's limits (docs/kdbus-transport.md §8.1) could otherwise raise to
     /// gigabytes of strings. Within D-Bus's limits it cannot fire.
     @inline(__always) func checkExamined(upTo end: Int) throws(WireError) {
-        let examined = end - messageStart - skippedByteArrayBytes
+        let examined = end - examinationStart - skippedByteArrayBytes
         if examined > ProtocolLimits.maxMessageLength {
             throw error(.tooLongOutsideByteArrays(examined, limit: ProtocolLimits.maxMessageLength), at: position)
         }

@@ -58,7 +58,9 @@ final class PoolTransport {
 
     /// Splits a marshalled message for sending: byte arrays of at least the negotiated
     /// threshold go into new sealed memfds. A message that would not fit the arena even
-    /// then has every byte array of a page or more moved out, so it still travels.
+    /// then has every byte array of a page or more moved out; one that still does not fit
+    /// (large strings or other arrays) sends its whole body as one memfd, so any message
+    /// within the limits travels whatever the arena's size.
     func stage(_ message: [UInt8], fileDescriptors: [UnixFD], payloads: [MemfdPayload] = []) throws(KDBusTransportError) -> StagedMessage {
         let result = message.withUnsafeBytes { bytes -> Result<StagedMessage, KDBusTransportError> in
             do throws(KDBusTransportError) {
@@ -66,6 +68,10 @@ final class PoolTransport {
                 var parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges.map(\.range))
                 if arenaLength(parts, messageLength: bytes.count) > arenaDataSize {
                     ranges = try memfdRanges(in: bytes, threshold: KDBusLimits.minMemfdThreshold, payloads: payloads)
+                    parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges.map(\.range))
+                }
+                if arenaLength(parts, messageLength: bytes.count) > arenaDataSize {
+                    ranges = [(Self.bodyRange(of: bytes), nil)]
                     parts = KDBusMessageParts.parts(messageLength: bytes.count, memfdRanges: ranges.map(\.range))
                 }
                 var memfds: [UnixFD] = []
@@ -107,6 +113,14 @@ final class PoolTransport {
             }
         }
         return chosen
+    }
+
+    /// Where the body of a message this connection marshalled lies: after the header, whose
+    /// fixed part declares the body's length.
+    private static func bodyRange(of message: UnsafeRawBufferPointer) -> Range<Int> {
+        let raw = message.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+        let length = Int(message[0] == ByteOrder.little.rawValue ? UInt32(littleEndian: raw) : UInt32(bigEndian: raw))
+        return (message.count - length)..<message.count
     }
 
     private func arenaLength(_ parts: [KDBusMessageParts.Part], messageLength: Int) -> Int {

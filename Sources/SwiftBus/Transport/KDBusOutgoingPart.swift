@@ -1,6 +1,5 @@
 // KDBus Outgoing Part: one piece of a message sent with memfd parts.
 import BusPlatform
-import Glibc
 
 /// A piece of a message for `KDBusChannel.send(parts:)` (docs/kdbus-transport.md §8): the
 /// message is the concatenation of the parts. Large body parts travel as sealed memfds, so
@@ -13,19 +12,10 @@ public enum KDBusOutgoingPart: Sendable {
     case memfd(CInt, length: Int)
 
     /// Seals a payload memfd must carry: immutable for everyone, as kdbus required.
-    public static let memfdSeals: FileSeals = [.shrink, .grow, .write, .seal]
+    public static let memfdSeals: FileSeals = MemoryFile.payloadSeals
 
-    /// A memfd holding `bytes`, sealed with `memfdSeals`. Written with `pwrite`, not a
-    /// mapping: the write seal cannot be added while a writable mapping exists.
+    /// A memfd holding `bytes`, sealed with `memfdSeals` (`MemoryFile.sealedPayload`).
     public static func sealedMemfd(_ bytes: UnsafeRawBufferPointer, name: String = "swiftbus-payload") throws(Errno) -> FileDescriptor {
-        let file = try MemoryFile.create(name: name, size: bytes.count)
-        var written = 0
-        while written < bytes.count {
-            let count = try file.write(UnsafeRawBufferPointer(rebasing: bytes[written...]), atOffset: written)
-            if count == 0 { throw Errno(rawValue: EIO) }
-            written += count
-        }
-        try file.addSeals(memfdSeals)
-        return file
+        try MemoryFile.sealedPayload(bytes, name: name)
     }
 }
