@@ -183,4 +183,32 @@ struct KDBusMemfdTests {
         #expect(line?.contains("the parts besides the largest memfd add up to \(bytes.count - big.count) bytes, more than max_message_size=1048576") == true,
                 "log: \(broker.log)")
     }
+
+    @Test("bodies spilled into memfds of the broker count against max_outgoing_bytes until the receiver frees them")
+    func spilledBodiesAreBounded() throws {
+        let broker = try BrokerProcess(limits: ["max_outgoing_bytes": 3 * 1024 * 1024])
+        defer { broker.stop() }
+        let receiver = try KDBusTestClient(address: broker.address)  // a 1 MiB pool: every call below is spilled
+        let sender = try TestClient(address: broker.address)
+        try sender.connect()
+        func call(_ serial: UInt32) -> Message {
+            var message = Message.methodCall(path: "/big", interface: "com.example.Big", member: "Take", destination: receiver.uniqueName,
+                                             body: [.string(String(repeating: "s", count: 2 * 1024 * 1024))])
+            message.serial = serial
+            return message
+        }
+        try sender.send(call(100))
+        let refused = try sender.send(call(101))
+        let error = try sender.receive { $0.replySerial == refused }
+        #expect(error.errorName == "org.freedesktop.DBus.Error.LimitsExceeded")
+        guard case .string(let text)? = error.body.first else { Issue.record("no error text"); return }
+        #expect(text.contains("bytes unread in memfds of the bus, max_outgoing_bytes=3145728"), "\(text)")
+
+        let first = try receiver.receive { $0.member == "Take" }
+        #expect(first.serial == 100)
+        try receiver.channel.flushFrees()
+        #expect(try receiver.call(driverCall("GetId")).type == .methodReturn)  // the FREE is carried out before it
+        try sender.send(call(102))
+        #expect(try receiver.receive { $0.member == "Take" }.serial == 102, "freed, the spilled bytes no longer count")
+    }
 }

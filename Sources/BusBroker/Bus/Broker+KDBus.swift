@@ -98,7 +98,7 @@ extension Broker {
             for slot in 0..<free.count {
                 let offset = free[slot]
                 do throws(PoolError) {
-                    try connection.pool.free(offset: Int(clamping: offset))
+                    try connection.freeSlice(offset: Int(clamping: offset))
                 } catch {
                     disconnect(peer, reason: "\(at): FREE of pool offset \(offset): \(error)")
                     return
@@ -357,6 +357,7 @@ extension Broker {
             kdbusState.rejectedBody = rejected
             return false
         }
+        if let parts, parts.isSpill { connection.noteSpill(offset: slice.offset, bytes: parts.bodyLength) }
         // The pidfd travels after the message's fds, uncounted by the RECV (docs/kdbus-transport.md §7).
         connection.enqueue(
             KDBusRecord.Receive(poolOffset: UInt64(slice.offset), length: UInt64(sliceLength),
@@ -386,7 +387,8 @@ extension Broker {
         guard let connection = receiver.kdbus else {
             return "The maximum size of the message queue of \(id.uniqueName) has been reached (max_outgoing_bytes=\(limits.maxOutgoingBytes))"
         }
-        return "The receive pool of \(id.uniqueName) is full (\(connection.pool.freeBytes) of \(connection.pool.size) bytes free, largest free range \(connection.pool.largestFree))"
+        let spilled = connection.spilledBytes > 0 ? "; \(connection.spilledBytes) bytes unread in memfds of the bus, max_outgoing_bytes=\(limits.maxOutgoingBytes)" : ""
+        return "The receive pool of \(id.uniqueName) is full (\(connection.pool.freeBytes) of \(connection.pool.size) bytes free, largest free range \(connection.pool.largestFree)\(spilled))"
     }
 
     /// Publishes a pool peer's waiting RECVs into its RECV ring; the flush hook for

@@ -175,6 +175,9 @@ struct KDBusBodyParts {
     /// The sender's memfds, lent (owned by its received-descriptor queue while routed).
     var memfds: [CInt]
     var spliced: Splice
+    /// True when the memfd is the broker's own, holding a body too large for the receiver's
+    /// pool (`Broker.spillBody`), rather than the sender's.
+    var isSpill = false
 
     /// Nil when a memfd part reaches into the header: then every receiver gets a copy.
     init?(_ parts: [KDBusPartsList.Part], bodyOffset: Int, bodyLength: Int, memfds: [CInt], spliced: Splice) {

@@ -9,10 +9,22 @@ extension Broker {
     @inline(never)
     func deliverSpilled(_ message: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, to receiver: Peer,
                         ownedFDs fds: [CInt], isUnicast: Bool) -> Bool {
-        guard let spill = spillBody(message, body, for: receiver) else {
+        // Broker memory until the receiver frees the slice: held to max_outgoing_bytes, and
+        // past it treated as a full pool (refused unicast, counted lost broadcast).
+        if let connection = receiver.kdbus, connection.spilledBytes + message.count + body.count > limits.maxOutgoingBytes {
+            for fd in fds { closeDescriptor(fd) }
+            if !isUnicast {
+                connection.countLostBroadcast()
+                scheduleFlush(receiver)
+            }
+            logger.debug("\(receiver.logName): \(connection.spilledBytes) bytes in unread memfds, \(isUnicast ? "unicast refused" : "broadcast dropped")")
+            return false
+        }
+        guard var spill = spillBody(message, body, for: receiver) else {
             for fd in fds { closeDescriptor(fd) }
             return false
         }
+        spill.isSpill = true
         let routed = kdbusState.currentParts
         kdbusState.currentParts = spill
         defer {

@@ -44,6 +44,11 @@ final class KDBusConnection {
     /// Broadcasts dropped since the last BROADCASTS_LOST, and over the connection's life.
     var lostSinceReport: UInt64 = 0
     var lostTotal: UInt64 = 0
+    /// Bytes of bodies the broker put in memfds of its own for this receiver (docs §8.2) whose
+    /// slices it has not freed yet, by slice offset: broker memory, so held to
+    /// `max_outgoing_bytes` as a classic receiver's queue is.
+    private(set) var spilledBytes = 0
+    private var spilledSlices: [Int: Int] = [:]
     // Invariant: `waiting[waitingStart...]` is sorted by (priority, order); every fd in it
     // is owned here.
     private var waiting: [WaitingReceive] = []
@@ -106,6 +111,24 @@ final class KDBusConnection {
         while index > floor, waiting[index - 1].record.priority > record.priority { index -= 1 }
         // `append` for the common case: `insert(at:)` takes the generic range-replacing path.
         if index == waiting.count { waiting.append(entry) } else { waiting.insert(entry, at: index) }
+    }
+
+    /// Notes a spilled body of `bytes` whose RECV names the slice at `offset`.
+    func noteSpill(offset: Int, bytes: Int) {
+        spilledSlices[offset] = bytes
+        spilledBytes += bytes
+    }
+
+    /// Frees the slice at `offset` (the client's FREE); a spilled body's bytes stop counting.
+    func freeSlice(offset: Int) throws(PoolError) {
+        try pool.free(offset: offset)
+        if spilledBytes > 0 { releaseSpill(offset: offset) }
+    }
+
+    /// Out of line: the FREE path of every message pays one comparison, not the table.
+    @inline(never)
+    private func releaseSpill(offset: Int) {
+        if let bytes = spilledSlices.removeValue(forKey: offset) { spilledBytes -= bytes }
     }
 
     /// Counts one broadcast dropped because the pool was full.
