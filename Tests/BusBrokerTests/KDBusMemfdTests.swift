@@ -211,4 +211,19 @@ struct KDBusMemfdTests {
         try sender.send(call(102))
         #expect(try receiver.receive { $0.member == "Take" }.serial == 102, "freed, the spilled bytes no longer count")
     }
+
+    @Test("a signal larger than a subscriber's whole pool reaches it in a memfd of the broker's")
+    func spilledBroadcast() throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let subscriber = try KDBusTestClient(address: broker.address)  // a 1 MiB pool
+        try subscriber.addMatch("type='signal',interface='com.example.Big'")
+        let sender = try TestClient(address: broker.address)
+        try sender.connect()
+        let text = String(repeating: "t", count: 3 * 1024 * 1024)
+        try sender.send(.signal(path: "/big", interface: "com.example.Big", member: "Large", body: [.string(text)]))
+        let signal = try subscriber.receive { $0.member == "Large" }
+        #expect(signal.body == [.string(text)])
+        #expect(subscriber.received.last?.memfds.count == 1, "the body came as a memfd")
+    }
 }
