@@ -29,6 +29,15 @@ struct KDBusPayloadTests {
         #expect(small == 3, "both connections are still up")
     }
 
+    @Test("17 byte arrays of 2 MiB, one more than a message's memfd parts, travel in a variant both ways", arguments: Side.allCases)
+    func moreArraysThanMemfdParts(server: Side) async throws {
+        let pair = try await ServedPair(on: .swiftbusd, server: server.options, client: .default)
+        let arrays = (0..<17).map { DBusValue.bytes(patternPayload(2 * 1024 * 1024, seed: UInt8($0))) }
+        let value = DBusValue.array(element: .array(.byte), arrays)
+        let echoed = try await pair.proxy.call(TestInterface.echo, Variant(value), timeout: .seconds(60))
+        #expect(echoed.value == value)
+    }
+
     @Test("a 64 MiB byte array travels as a memfd part: pool to pool and pool to classic", arguments: Side.allCases)
     func sixtyFourMiB(server: Side) async throws {
         let pair = try await ServedPair(on: .swiftbusd, server: server.options, client: .default)

@@ -18,6 +18,14 @@ public struct WireWriter {
     /// alone (`WireReader.skippedByteArrayBytes`), so the only bytes a message may pass D-Bus's
     /// length with.
     public private(set) var byteArrayBytes = 0
+    /// `ay` contents of at least this many bytes are not copied into `bytes` but left as
+    /// holes (`holes`), for a transport that sends them apart (the kdbus transport's memfd
+    /// parts, docs/kdbus-transport.md §8); `Int.max`, the default, makes none.
+    public var holeThreshold = Int.max
+    /// The holes left so far, in order; the message is `bytes` with each hole's contents
+    /// inserted at its offset. Positions (`count`, alignment, lengths) count the holes.
+    public private(set) var holes: [WireHole] = []
+    private var holeBytes = 0
 
     /// Where an open array's length goes and where its elements start; returned by `beginArray`.
     public struct ArrayMark: Sendable {
@@ -38,14 +46,17 @@ public struct WireWriter {
         depth = 0
         maxByteArrayLength = ProtocolLimits.maxArrayLength
         byteArrayBytes = 0
+        holeThreshold = Int.max
+        if !holes.isEmpty { holes.removeAll() }
+        holeBytes = 0
     }
 
-    /// Number of bytes written so far; the offset of the next byte.
-    public var count: Int { bytes.count }
+    /// Number of bytes written so far, holes included; the offset of the next byte in the message.
+    public var count: Int { bytes.count + holeBytes }
 
     /// Appends zero bytes up to the next multiple of `alignment` (a power of two).
     public mutating func pad(to alignment: Int) {
-        let padding = (alignment - bytes.count & (alignment - 1)) & (alignment - 1)
+        let padding = (alignment - count & (alignment - 1)) & (alignment - 1)
         for _ in 0..<padding { bytes.append(0) }
     }
 
@@ -132,12 +143,12 @@ public struct WireWriter {
         appendFixed(UInt32(0))
         let lengthOffset = bytes.count - 4
         pad(to: elementAlignment)
-        return ArrayMark(lengthOffset: lengthOffset, contentStart: bytes.count)
+        return ArrayMark(lengthOffset: lengthOffset, contentStart: count)
     }
 
     /// Ends an array: patches its length, which excludes the padding after the length.
     public mutating func endArray(_ mark: ArrayMark, maxLength: Int = ProtocolLimits.maxArrayLength) throws(WireError) {
-        let length = bytes.count - mark.contentStart
+        let length = count - mark.contentStart
         if length > maxLength { throw WireError(.arrayTooLong(length, limit: maxLength), at: mark.lengthOffset) }
         let ordered = byteOrder == .little ? UInt32(length).littleEndian : UInt32(length).bigEndian
         withUnsafeBytes(of: ordered) { raw in
@@ -185,7 +196,12 @@ public struct WireWriter {
         case .unixFD(let v): appendUnixFD(v)
         case .bytes(let v):
             let mark = beginArray(elementAlignment: 1)
-            bytes.append(contentsOf: v)
+            if v.count >= holeThreshold {
+                holes.append(WireHole(offset: bytes.count, contents: v))
+                holeBytes += v.count
+            } else {
+                bytes.append(contentsOf: v)
+            }
             byteArrayBytes += v.count
             try endArray(mark, maxLength: maxByteArrayLength)
         case .array(let element, let elements):
@@ -249,4 +265,11 @@ extension WireWriter {
     public mutating func appendRaw(_ raw: UnsafeRawBufferPointer) {
         bytes.append(contentsOf: raw)
     }
+}
+
+/// The contents of a large `ay` left out of a `WireWriter`'s bytes (`WireWriter.holeThreshold`).
+public struct WireHole: Sendable {
+    /// Where the contents belong in the writer's `bytes` (before any later hole's contents).
+    public let offset: Int
+    public let contents: [UInt8]
 }

@@ -14,10 +14,21 @@ extension Message {
         return writer.bytes
     }
 
+    /// The message as bytes with its byte arrays of at least `holeThreshold` bytes left out,
+    /// and those arrays' contents with where they belong (`WireHole`): for the kdbus
+    /// transport, which sends them as memfds and so need not copy them into the message first.
+    public func encodedWithHoles(limits: MessageSizeLimits, holeThreshold: Int) throws(WireError) -> (bytes: [UInt8], holes: [WireHole]) {
+        var writer = WireWriter(byteOrder: byteOrder)
+        try encode(into: &writer, limits: limits, holeThreshold: holeThreshold)
+        return (writer.bytes, writer.holes)
+    }
+
     /// Marshals into `writer` (reset first), so a connection can reuse one buffer.
-    public func encode(into writer: inout WireWriter, limits: MessageSizeLimits = .specification) throws(WireError) {
+    public func encode(into writer: inout WireWriter, limits: MessageSizeLimits = .specification,
+                       holeThreshold: Int = .max) throws(WireError) {
         writer.reset(byteOrder: byteOrder)
         writer.maxByteArrayLength = limits.maxByteArrayLength
+        writer.holeThreshold = holeThreshold
         try checkHeader()
         writer.appendByte(byteOrder.rawValue)
         writer.appendByte(type.rawValue)

@@ -15,6 +15,8 @@ final class ConnectionCore: Sendable {
         var fileDescriptors: [UnixFD]
         /// Memfds the kdbus transport may pass for the message's large byte arrays.
         var payloads: [MemfdPayload] = []
+        /// On the kdbus transport, the large byte arrays left out of `bytes`, sent as memfds.
+        var holes: [WireHole] = []
     }
 
     /// A call waiting for its reply.
@@ -49,6 +51,8 @@ final class ConnectionCore: Sendable {
         var unixFDsAgreed = false
         /// Set by the I/O thread when authentication ends, before Hello is sent.
         var transport = ConnectionTransport.classic
+        /// On the kdbus transport, the agreed size from which a byte array is a memfd part.
+        var memfdThreshold = Int.max
         /// Broadcasts the bus dropped for this connection because its pool was full.
         var broadcastsLost: UInt64 = 0
         var lossSubscribers: [UInt64: AsyncStream<BroadcastLoss>.Continuation] = [:]
@@ -96,13 +100,22 @@ final class ConnectionCore: Sendable {
         var message = message
         message.serial = state.nextSerial
         message.unixFDCount = fileDescriptors.count
-        // Through the arena, large byte arrays travel as memfds, which lifts D-Bus's limits (§8).
-        let limits: MessageSizeLimits = state.transport == .kdbus ? .memfdCarried : .specification
-        let bytes: [UInt8]
-        do { bytes = try message.encoded(limits: limits) } catch { throw ConnectionError.invalidMessage(error) }
+        // Through the arena, large byte arrays travel as memfds, which lifts D-Bus's limits, and
+        // they are left out of the marshalled bytes, not copied in (§8). A MemfdPayload
+        // argument goes as its own memfd whatever its size.
+        var bytes: [UInt8]
+        var holes: [WireHole] = []
+        do {
+            if state.transport == .kdbus {
+                let smallestPayload = payloads.map(\.count).filter { $0 > 0 }.min() ?? .max
+                (bytes, holes) = try message.encodedWithHoles(limits: .memfdCarried, holeThreshold: min(state.memfdThreshold, smallestPayload))
+            } else {
+                bytes = try message.encoded()
+            }
+        } catch { throw ConnectionError.invalidMessage(error) }
         // Serial 0 is invalid, so the counter skips it when it wraps.
         state.nextSerial = state.nextSerial == .max ? 1 : state.nextSerial + 1
-        state.outgoing.append(Outgoing(bytes: bytes, fileDescriptors: fileDescriptors, payloads: payloads))
+        state.outgoing.append(Outgoing(bytes: bytes, fileDescriptors: fileDescriptors, payloads: payloads, holes: holes))
         return message.serial
     }
 

@@ -107,7 +107,8 @@ final class ConnectionIO: IOEventHandler {
     private func enqueue(_ message: ConnectionCore.Outgoing) {
         if let poolTransport {
             do {
-                arenaBacklog.append(try poolTransport.stage(message.bytes, fileDescriptors: message.fileDescriptors, payloads: message.payloads))
+                arenaBacklog.append(try poolTransport.stage(message.bytes, holes: message.holes, fileDescriptors: message.fileDescriptors,
+                                                            payloads: message.payloads))
             } catch {
                 return shutDown("could not send through the kdbus transport: \(error)")
             }
@@ -511,7 +512,10 @@ final class ConnectionIO: IOEventHandler {
         } catch {
             return shutDown("could not set up the kdbus transport: \(error)")
         }
-        core.state.withLock { $0.transport = .kdbus }
+        core.state.withLock {
+            $0.transport = .kdbus
+            $0.memfdThreshold = agreement.memfdThreshold
+        }
     }
 
     /// A message in the pool: decode it in place and deliver it with its descriptors.

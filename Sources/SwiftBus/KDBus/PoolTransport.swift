@@ -61,7 +61,17 @@ final class PoolTransport {
     /// then has every byte array of a page or more moved out; one that still does not fit
     /// (large strings or other arrays) sends its whole body as one memfd, so any message
     /// within the limits travels whatever the arena's size.
-    func stage(_ message: [UInt8], fileDescriptors: [UnixFD], payloads: [MemfdPayload] = []) throws(KDBusTransportError) -> StagedMessage {
+    ///
+    /// With `holes` (the byte arrays the marshaller left out, `WireWriter.holeThreshold`) each
+    /// hole is a memfd part — its `MemfdPayload`'s own memfd when one holds it — and the
+    /// message's other bytes are never joined with them. A message whose holes cannot all be
+    /// parts (too many, or the rest too large for the arena) is joined and split as above.
+    func stage(_ message: [UInt8], holes: [WireHole] = [], fileDescriptors: [UnixFD],
+               payloads: [MemfdPayload] = []) throws(KDBusTransportError) -> StagedMessage {
+        if !holes.isEmpty {
+            if let staged = try stageHoles(message, holes: holes, fileDescriptors: fileDescriptors, payloads: payloads) { return staged }
+            return try stage(Self.joined(message, holes), fileDescriptors: fileDescriptors, payloads: payloads)
+        }
         let result = message.withUnsafeBytes { bytes -> Result<StagedMessage, KDBusTransportError> in
             do throws(KDBusTransportError) {
                 var ranges = try memfdRanges(in: bytes, threshold: agreement.memfdThreshold, payloads: payloads)
@@ -89,6 +99,50 @@ final class PoolTransport {
             } catch { return .failure(error) }
         }
         return try result.get()
+    }
+
+    /// Each hole a memfd part, or nil when they cannot all be (see `stage`).
+    private func stageHoles(_ message: [UInt8], holes: [WireHole], fileDescriptors: [UnixFD],
+                            payloads: [MemfdPayload]) throws(KDBusTransportError) -> StagedMessage? {
+        guard holes.count <= KDBusLimits.maxMemfdParts else { return nil }
+        var parts: [KDBusMessageParts.Part] = []
+        var position = 0
+        for (index, hole) in holes.enumerated() {
+            if hole.offset > position { parts.append(.inline(position..<hole.offset)) }
+            // The range is in `message` only for its length: the bytes are the hole's.
+            parts.append(.memfd(hole.offset..<hole.offset + hole.contents.count, index: index))
+            position = hole.offset
+        }
+        if position < message.count { parts.append(.inline(position..<message.count)) }
+        guard KDBusMessageParts.partsListLength(parts) <= arenaDataSize else { return nil }
+        var unused = payloads
+        var memfds: [UnixFD] = []
+        for hole in holes {
+            do {
+                if let index = unused.firstIndex(where: { payload in hole.contents.withUnsafeBytes { payload.holds($0) } }) {
+                    memfds.append(try unused.remove(at: index).descriptorForSending())
+                } else {
+                    let made = hole.contents.withUnsafeBytes { bytes in
+                        Result { () throws(Errno) in UnixFD(try KDBusOutgoingPart.sealedMemfd(bytes)) }
+                    }
+                    memfds.append(try made.get())
+                }
+            } catch { throw .system("passing a payload memfd of \(hole.contents.count) bytes", error) }
+        }
+        return StagedMessage(bytes: message, parts: parts, fileDescriptors: fileDescriptors, memfds: memfds)
+    }
+
+    /// `message` with each hole's contents put back where it belongs.
+    private static func joined(_ message: [UInt8], _ holes: [WireHole]) -> [UInt8] {
+        var whole: [UInt8] = []
+        whole.reserveCapacity(message.count + holes.reduce(0) { $0 + $1.contents.count })
+        var position = 0
+        for hole in holes {
+            whole += message[position..<hole.offset]
+            whole += hole.contents
+            position = hole.offset
+        }
+        return whole + message[position...]
     }
 
     /// The byte arrays to pass as memfds: each that a `MemfdPayload` argument holds (its own

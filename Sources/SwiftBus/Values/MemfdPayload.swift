@@ -9,9 +9,10 @@ import Glibc
 /// On the kdbus transport a payload travels as its memfd — the receiver maps the very same
 /// memory, no new memfd is made and its bytes are not copied into the arena — and a large
 /// `ay` received as a memfd part decodes to a `MemfdPayload` over that memfd. On a classic
-/// connection it is sent as ordinary bytes. Either way the message being marshalled holds a
-/// copy of the bytes too (the wire values own their data), so the saving is the memfd, not
-/// that copy. A class: the memfd has one owner however often the value is copied.
+/// connection it is sent as ordinary bytes. Either way the value being marshalled holds a
+/// copy of the bytes (the wire values own their data), and so does a decoded message, so the
+/// saving is the memfd, not that copy (docs/kdbus-transport.md §8.1). A class: the memfd has
+/// one owner however often the value is copied.
 public final class MemfdPayload: DBusRepresentable, Sendable, CustomStringConvertible {
     // Invariant: `file` is a memfd sealed with `KDBusOutgoingPart.memfdSeals`, at least `count` bytes long.
     private let file: UnixFD
