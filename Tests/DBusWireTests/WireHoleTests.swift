@@ -4,18 +4,6 @@ import Testing
 
 @Suite("wire writer holes")
 struct WireHoleTests {
-    /// `bytes` with each hole's contents put back where it belongs.
-    static func joined(_ bytes: [UInt8], _ holes: [WireHole]) -> [UInt8] {
-        var result: [UInt8] = []
-        var position = 0
-        for hole in holes {
-            result += bytes[position..<hole.offset]
-            result += hole.contents
-            position = hole.offset
-        }
-        return result + bytes[position...]
-    }
-
     static func bytes(_ count: Int, _ seed: UInt8) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed } }
 
     @Test("arrays at or above the threshold become holes; put back, the bytes equal the whole encoding, in every position",
@@ -36,7 +24,7 @@ struct WireHoleTests {
         let (bytes, holes) = try message.encodedWithHoles(limits: .specification, holeThreshold: length)
         #expect(holes.count == (length == 1 ? 5 : 4), "every array of \(length) bytes or more, nested ones too")
         #expect(holes.map(\.contents.count).reduce(0, +) + bytes.count == whole.count)
-        #expect(Self.joined(bytes, holes) == whole)
+        #expect(WireHole.joined(bytes, holes) == whole, "joined again, the holes are the whole encoding")
         let (none, noHoles) = try message.encodedWithHoles(limits: .specification, holeThreshold: .max)
         #expect(noHoles.isEmpty && none == whole)
     }

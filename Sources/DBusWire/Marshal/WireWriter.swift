@@ -272,4 +272,18 @@ public struct WireHole: Sendable {
     /// Where the contents belong in the writer's `bytes` (before any later hole's contents).
     public let offset: Int
     public let contents: [UInt8]
+
+    /// `bytes` with each hole's contents put back where it belongs: the whole message.
+    public static func joined(_ bytes: [UInt8], _ holes: [WireHole]) -> [UInt8] {
+        guard !holes.isEmpty else { return bytes }
+        var whole: [UInt8] = []
+        whole.reserveCapacity(bytes.count + holes.reduce(0) { $0 + $1.contents.count })
+        var position = 0
+        for hole in holes {
+            whole += bytes[position..<hole.offset]
+            whole += hole.contents
+            position = hole.offset
+        }
+        return whole + bytes[position...]
+    }
 }

@@ -121,6 +121,13 @@ final class ConnectionIO: IOEventHandler {
     /// descriptors, so a burst (SASL lines and Hello, above all) leaves in one write. Bytes
     /// with descriptors start a new entry: the kernel attaches them to its first byte.
     private func appendToSocketQueue(_ message: ConnectionCore.Outgoing) {
+        // Only a message staged for the arena has holes; on the socket it must be whole.
+        if !message.holes.isEmpty {
+            var whole = message
+            whole.bytes = WireHole.joined(message.bytes, message.holes)
+            whole.holes = []
+            return appendToSocketQueue(whole)
+        }
         if message.fileDescriptors.isEmpty, !outgoing.isEmpty {
             outgoing[outgoing.count - 1].bytes.append(contentsOf: message.bytes)
         } else {

@@ -70,7 +70,7 @@ final class PoolTransport {
                payloads: [MemfdPayload] = []) throws(KDBusTransportError) -> StagedMessage {
         if !holes.isEmpty {
             if let staged = try stageHoles(message, holes: holes, fileDescriptors: fileDescriptors, payloads: payloads) { return staged }
-            return try stage(Self.joined(message, holes), fileDescriptors: fileDescriptors, payloads: payloads)
+            return try stage(WireHole.joined(message, holes), fileDescriptors: fileDescriptors, payloads: payloads)
         }
         let result = message.withUnsafeBytes { bytes -> Result<StagedMessage, KDBusTransportError> in
             do throws(KDBusTransportError) {
@@ -130,19 +130,6 @@ final class PoolTransport {
             } catch { throw .system("passing a payload memfd of \(hole.contents.count) bytes", error) }
         }
         return StagedMessage(bytes: message, parts: parts, fileDescriptors: fileDescriptors, memfds: memfds)
-    }
-
-    /// `message` with each hole's contents put back where it belongs.
-    private static func joined(_ message: [UInt8], _ holes: [WireHole]) -> [UInt8] {
-        var whole: [UInt8] = []
-        whole.reserveCapacity(message.count + holes.reduce(0) { $0 + $1.contents.count })
-        var position = 0
-        for hole in holes {
-            whole += message[position..<hole.offset]
-            whole += hole.contents
-            position = hole.offset
-        }
-        return whole + message[position...]
     }
 
     /// The byte arrays to pass as memfds: each that a `MemfdPayload` argument holds (its own
