@@ -43,7 +43,7 @@ extension Broker {
     /// Nil when the memfd cannot be made (logged) or the body is invalid (`rejectedBody`).
     func spillBody(_ message: UnsafeRawBufferPointer, _ body: UnsafeRawBufferPointer, for receiver: Peer) -> KDBusBodyParts? {
         let total = message.count + body.count
-        let bodyLength = body.count > 0 ? body.count : Self.declaredBodyLength(message)
+        let bodyLength = body.count > 0 ? body.count : MessageFraming.declaredBodyLength(message) ?? 0
         guard bodyLength > 0, bodyLength <= total else { return nil }
         let bytes = body.count > 0 ? body : UnsafeRawBufferPointer(rebasing: message[(total - bodyLength)...])
         let raw: CInt
@@ -74,13 +74,5 @@ extension Broker {
             return nil
         }
         return spilled
-    }
-
-    /// The body length a message's fixed header declares (the message is valid: the broker
-    /// built or validated it).
-    private static func declaredBodyLength(_ message: UnsafeRawBufferPointer) -> Int {
-        guard message.count >= ProtocolLimits.fixedHeaderLength, let order = ByteOrder(rawValue: message[0]) else { return 0 }
-        let raw = message.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
-        return Int(order == .little ? UInt32(littleEndian: raw) : UInt32(bigEndian: raw))
     }
 }

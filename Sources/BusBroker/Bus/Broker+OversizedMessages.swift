@@ -27,12 +27,7 @@ extension Broker {
             refuseOversized(message, from: senderID, because: "\(receiverID.uniqueName) is a classic connection, which takes messages inline")
             return
         }
-        let length = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count) + message.body.count
-        guard length <= message.limits.maxMessageLength else {
-            let error = WireError(.messageTooLong(length, limit: message.limits.maxMessageLength), at: 0)
-            disconnect(sender, reason: "message cannot be forwarded: \(error)")
-            return
-        }
+        guard fitsRewritten(message, from: sender) else { return }
         routeUnicast(message, from: sender, senderID: senderID, destination: destination.bytes, direct: true)
     }
 

@@ -50,15 +50,9 @@ extension Broker {
         let toDriver = destination.map { $0 == "org.freedesktop.DBus" as StaticString } ?? false
         // Copies for observers and broadcasts need the whole rewritten message in one place.
         let direct = destination != nil && !toDriver && eavesdropRuleCount == 0 && monitors.isEmpty
-        // Rewriting adds at most a SENDER field; only a message near the limit needs the exact sum.
-        if direct && message.buffer.count + Broker.senderFieldMaximum > ProtocolLimits.maxMessageLength {
-            let length = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count) + message.body.count
-            if length > ProtocolLimits.maxMessageLength {
-                let error = WireError(.messageTooLong(length, limit: ProtocolLimits.maxMessageLength), at: 0)
-                disconnect(sender, reason: "message cannot be forwarded: \(error)")
-                return
-            }
-        } else if !direct {
+        if direct {
+            guard fitsRewritten(message, from: sender) else { return }
+        } else {
             let rewritten = sender.uniqueNameBytes.withUnsafeBytes { name in
                 Result { () throws(WireError) in try message.rewrite(sender: name, into: &self.rewriteBuffer) }
             }
@@ -82,6 +76,19 @@ extension Broker {
             broadcast(from: senderID, fds: sender)
         }
         processPendingDisconnects()
+    }
+
+    /// False, after disconnecting `sender`, when `message` with its SENDER set would pass the
+    /// length it was validated against: a direct unicast is rewritten by the unchecked writer.
+    @inline(__always)
+    func fitsRewritten(_ message: MessageHeaderView, from sender: Peer) -> Bool {
+        let limit = message.limits.maxMessageLength
+        // Rewriting adds at most a SENDER field; only a message near the limit needs the exact sum.
+        guard message.buffer.count + Broker.senderFieldMaximum > limit else { return true }
+        let length = message.rewrittenHeaderLength(senderLength: sender.uniqueNameBytes.count) + message.body.count
+        guard length > limit else { return true }
+        disconnect(sender, reason: "message cannot be forwarded: \(WireError(.messageTooLong(length, limit: limit), at: 0))")
+        return false
     }
 
     /// Rewrites `message` whole into `rewriteBuffer`; false (nothing written) if it cannot be.

@@ -23,6 +23,14 @@ public enum MessageFraming {
         return total
     }
 
+    /// The body length the fixed header at the start of `message` declares, or nil when there
+    /// is no valid fixed header. Checks nothing else: for a message already validated or
+    /// marshalled by the caller, whose body it wants to find.
+    public static func declaredBodyLength(_ message: UnsafeRawBufferPointer) -> Int? {
+        guard message.count >= ProtocolLimits.fixedHeaderLength, let order = ByteOrder(rawValue: message[0]) else { return nil }
+        return Int(load(message, at: 4, order))
+    }
+
     /// A `UInt32` of the fixed header; the caller guarantees the 16 bytes are there.
     @inline(__always) static func load(_ bytes: UnsafeRawBufferPointer, at offset: Int, _ order: ByteOrder) -> UInt32 {
         let raw = bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)

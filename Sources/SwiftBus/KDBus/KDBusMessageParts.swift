@@ -31,6 +31,21 @@ enum KDBusMessageParts {
         return parts
     }
 
+    /// The pieces of a marshalled message whose `holes` (its large byte arrays, left out of
+    /// its `messageLength` bytes by the marshaller) go in memfds. A memfd part's range is in
+    /// the message only for its length: the bytes are the hole's, not the message's.
+    static func parts(messageLength length: Int, holes: [WireHole]) -> [Part] {
+        var parts: [Part] = []
+        var position = 0
+        for (index, hole) in holes.enumerated() {
+            if hole.offset > position { parts.append(.inline(position..<hole.offset)) }
+            parts.append(.memfd(hole.offset..<hole.offset + hole.contents.count, index: index))
+            position = hole.offset
+        }
+        if position < length { parts.append(.inline(position..<length)) }
+        return parts
+    }
+
     /// Arena bytes of the parts list for `parts`: header, items, inline bytes at 8-aligned offsets.
     static func partsListLength(_ parts: [Part]) -> Int {
         var total = KDBusSliceHeader.size + parts.count * payloadItemSize

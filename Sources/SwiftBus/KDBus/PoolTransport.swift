@@ -86,13 +86,7 @@ final class PoolTransport {
                 }
                 var memfds: [UnixFD] = []
                 for (range, payload) in ranges {
-                    do {
-                        if let payload {
-                            memfds.append(try payload.descriptorForSending())
-                        } else {
-                            memfds.append(UnixFD(try KDBusOutgoingPart.sealedMemfd(UnsafeRawBufferPointer(rebasing: bytes[range]))))
-                        }
-                    } catch { throw .system("passing a payload memfd of \(range.count) bytes", error) }
+                    memfds.append(try Self.memfd(holding: UnsafeRawBufferPointer(rebasing: bytes[range]), payload: payload))
                 }
                 return .success(StagedMessage(bytes: message, parts: ranges.isEmpty ? [] : parts,
                                               fileDescriptors: fileDescriptors, memfds: memfds))
@@ -105,31 +99,28 @@ final class PoolTransport {
     private func stageHoles(_ message: [UInt8], holes: [WireHole], fileDescriptors: [UnixFD],
                             payloads: [MemfdPayload]) throws(KDBusTransportError) -> StagedMessage? {
         guard holes.count <= KDBusLimits.maxMemfdParts else { return nil }
-        var parts: [KDBusMessageParts.Part] = []
-        var position = 0
-        for (index, hole) in holes.enumerated() {
-            if hole.offset > position { parts.append(.inline(position..<hole.offset)) }
-            // The range is in `message` only for its length: the bytes are the hole's.
-            parts.append(.memfd(hole.offset..<hole.offset + hole.contents.count, index: index))
-            position = hole.offset
-        }
-        if position < message.count { parts.append(.inline(position..<message.count)) }
+        let parts = KDBusMessageParts.parts(messageLength: message.count, holes: holes)
         guard KDBusMessageParts.partsListLength(parts) <= arenaDataSize else { return nil }
         var unused = payloads
         var memfds: [UnixFD] = []
         for hole in holes {
-            do {
-                if let index = unused.firstIndex(where: { payload in hole.contents.withUnsafeBytes { payload.holds($0) } }) {
-                    memfds.append(try unused.remove(at: index).descriptorForSending())
-                } else {
-                    let made = hole.contents.withUnsafeBytes { bytes in
-                        Result { () throws(Errno) in UnixFD(try KDBusOutgoingPart.sealedMemfd(bytes)) }
-                    }
-                    memfds.append(try made.get())
+            let made = hole.contents.withUnsafeBytes { bytes in
+                Result { () throws(KDBusTransportError) in
+                    let index = unused.firstIndex { $0.holds(bytes) }
+                    return try Self.memfd(holding: bytes, payload: index.map { unused.remove(at: $0) })
                 }
-            } catch { throw .system("passing a payload memfd of \(hole.contents.count) bytes", error) }
+            }
+            memfds.append(try made.get())
         }
         return StagedMessage(bytes: message, parts: parts, fileDescriptors: fileDescriptors, memfds: memfds)
+    }
+
+    /// The memfd that carries `bytes`: `payload`'s own, which holds them, or a new sealed one.
+    private static func memfd(holding bytes: UnsafeRawBufferPointer, payload: MemfdPayload?) throws(KDBusTransportError) -> UnixFD {
+        do {
+            if let payload { return try payload.descriptorForSending() }
+            return UnixFD(try KDBusOutgoingPart.sealedMemfd(bytes))
+        } catch { throw .system("passing a payload memfd of \(bytes.count) bytes", error) }
     }
 
     /// The byte arrays to pass as memfds: each that a `MemfdPayload` argument holds (its own
@@ -156,12 +147,9 @@ final class PoolTransport {
         return chosen
     }
 
-    /// Where the body of a message this connection marshalled lies: after the header, whose
-    /// fixed part declares the body's length.
+    /// Where the body of a message this connection marshalled lies: after the header.
     private static func bodyRange(of message: UnsafeRawBufferPointer) -> Range<Int> {
-        let raw = message.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
-        let length = Int(message[0] == ByteOrder.little.rawValue ? UInt32(littleEndian: raw) : UInt32(bigEndian: raw))
-        return (message.count - length)..<message.count
+        (message.count - (MessageFraming.declaredBodyLength(message) ?? 0))..<message.count
     }
 
     private func arenaLength(_ parts: [KDBusMessageParts.Part], messageLength: Int) -> Int {
